@@ -1,0 +1,122 @@
+package io.bridge.webhooks;
+
+import io.bridge.webhooks.IterableWebhookProperties.AuthMode;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+/**
+ * Checks the {@code Authorization} header of an Iterable system-webhook delivery, in the mode
+ * chosen by {@code bridge.webhooks.iterable.auth}. Secure by default: with no credentials
+ * configured and the mode not explicitly {@code none}, every delivery is refused. Secrets are
+ * compared as SHA-256 digests with {@link MessageDigest#isEqual}, in constant time, and the header
+ * is removed from the exchange once checked so that no later step can log it.
+ */
+@Component("iterableWebhookAuth")
+public class IterableWebhookAuthenticator implements Processor {
+
+    private static final Logger log = LoggerFactory.getLogger(IterableWebhookAuthenticator.class);
+    static final String AUTHORIZATION = "Authorization";
+
+    private final AuthMode mode;
+    private final byte[] expectedUser;
+    private final byte[] expectedPassword;
+    private final byte[] expectedToken;
+
+    public IterableWebhookAuthenticator(IterableWebhookProperties props) {
+        this.mode = effectiveMode(props);
+        this.expectedUser = digestOrNull(props.username());
+        this.expectedPassword = digestOrNull(props.password());
+        this.expectedToken = digestOrNull(props.token());
+        if (mode == null) {
+            log.warn("Iterable webhooks are LOCKED: every delivery to /webhooks/iterable gets 401. Set "
+                    + "BRIDGE_WEBHOOKS_ITERABLE_TOKEN (Iterable's OAuth2 auth type), or "
+                    + "BRIDGE_WEBHOOKS_ITERABLE_USERNAME and BRIDGE_WEBHOOKS_ITERABLE_PASSWORD (Basic), "
+                    + "or BRIDGE_WEBHOOKS_ITERABLE_AUTH=none to accept unauthenticated deliveries.");
+        } else {
+            log.info("Iterable webhooks accept auth mode {}", mode.name().toLowerCase());
+        }
+    }
+
+    /** The mode in force, or null when the configuration cannot accept any delivery. */
+    static AuthMode effectiveMode(IterableWebhookProperties p) {
+        boolean basic = notBlank(p.username()) && notBlank(p.password());
+        boolean token = notBlank(p.token());
+        if (p.auth() == null) {
+            return token ? AuthMode.TOKEN : basic ? AuthMode.BASIC : null;
+        }
+        return switch (p.auth()) {
+            case NONE -> AuthMode.NONE;
+            case BASIC -> basic ? AuthMode.BASIC : null;
+            case TOKEN -> token ? AuthMode.TOKEN : null;
+        };
+    }
+
+    @Override
+    public void process(Exchange exchange) {
+        String header = exchange.getMessage().getHeader(AUTHORIZATION, String.class);
+        exchange.getMessage().removeHeader(AUTHORIZATION);
+        if (mode == null) {
+            throw new WebhookUnauthorizedException("webhook credentials are not configured on the bridge");
+        }
+        if (mode != AuthMode.NONE && !accepts(header)) {
+            throw new WebhookUnauthorizedException(header == null
+                    ? "missing Authorization header"
+                    : "wrong credentials in Authorization header");
+        }
+    }
+
+    private boolean accepts(String header) {
+        if (header == null) {
+            return false;
+        }
+        int space = header.indexOf(' ');
+        if (space < 0) {
+            return false;
+        }
+        String scheme = header.substring(0, space);
+        String value = header.substring(space + 1).trim();
+        if (mode == AuthMode.TOKEN) {
+            boolean knownScheme = scheme.equalsIgnoreCase("OAuth2") || scheme.equalsIgnoreCase("Bearer");
+            return knownScheme & MessageDigest.isEqual(digest(value), expectedToken);
+        }
+        if (!scheme.equalsIgnoreCase("Basic")) {
+            return false;
+        }
+        String decoded;
+        try {
+            decoded = new String(Base64.getDecoder().decode(value), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException notBase64) {
+            return false;
+        }
+        int colon = decoded.indexOf(':');
+        if (colon < 0) {
+            return false;
+        }
+        boolean user = MessageDigest.isEqual(digest(decoded.substring(0, colon)), expectedUser);
+        boolean password = MessageDigest.isEqual(digest(decoded.substring(colon + 1)), expectedPassword);
+        return user & password;
+    }
+
+    private static boolean notBlank(String s) {
+        return s != null && !s.isBlank();
+    }
+
+    private static byte[] digestOrNull(String s) {
+        return notBlank(s) ? digest(s) : null;
+    }
+
+    private static byte[] digest(String s) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+        }
+    }
+}

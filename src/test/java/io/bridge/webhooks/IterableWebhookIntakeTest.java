@@ -1,0 +1,325 @@
+package io.bridge.webhooks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.bridge.support.BridgeHttpTest;
+import io.bridge.support.FaultInjectingDataSource.Fault;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class IterableWebhookIntakeTest extends BridgeHttpTest {
+
+    static final Map<String, String> AUTHORIZED = Map.of(
+            "Content-Type", "application/json", "Authorization", "OAuth2 test-webhook-token");
+
+    /** The 17 names Mixpanel exempts from MTU billing (../shared/reference/iterable-api.md). */
+    static final List<String> EXEMPT = List.of("emailSend", "emailBounce", "emailComplaint", "emailSendSkip",
+            "emailSubscribe", "emailUnSubscribe", "hostedUnsubscribeClick", "inAppSend", "inAppSendSkip",
+            "pushBounce", "pushSend", "pushSendSkip", "smsBounce", "smsReceived", "smsSend", "smsSendSkip",
+            "webPushSendSkip");
+
+    static String event(String name, String email, String messageId, String createdAt) {
+        return """
+                {"email":"%s","eventName":"%s","dataFields":{"createdAt":"%s","messageId":"%s","campaignId":42,\
+                "templateId":7,"email":"%s"}}""".formatted(email, name, createdAt, messageId, email);
+    }
+
+    HttpResponse<String> deliver(String body) {
+        return post("/webhooks/iterable", body, AUTHORIZED);
+    }
+
+    @Test
+    void everyExemptEventLandsInExemptEventsMarkedWithSource() {
+        for (String name : EXEMPT) {
+            HttpResponse<String> response = deliver(event(name, "ex@x.com", "m-" + name, "2026-11-02 18:51:45 +00:00"));
+            assertThat(response.statusCode()).as(name).isEqualTo(200);
+            assertThat(json(response).get("stored").asInt()).isEqualTo(1);
+        }
+        assertThat(jdbc.queryForList("SELECT event_name FROM exempt_events", String.class))
+                .containsExactlyInAnyOrderElementsOf(EXEMPT);
+        assertThat(count("billable_events")).isZero();
+        assertThat(jdbc.queryForList("SELECT DISTINCT source FROM exempt_events", String.class)).containsExactly("iterable");
+        for (String properties : jdbc.queryForList("SELECT properties FROM exempt_events", String.class)) {
+            assertThat(parse(properties).get("$source").asText()).isEqualTo("iterable");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"emailOpen", "emailClick", "pushOpen", "inAppClick", "smsClick", "webPushSend",
+            "whatsAppRead", "emailunsubscribe"})
+    void otherEventsAreBillable(String name) {
+        HttpResponse<String> response = deliver(event(name, "bill@x.com", "m1", "2026-11-02 18:51:45 +00:00"));
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        Map<String, Object> row = jdbc.queryForMap("SELECT * FROM billable_events");
+        assertThat(row).containsEntry("EVENT_NAME", name).containsEntry("SOURCE", "iterable")
+                .containsEntry("EMAIL", "bill@x.com").containsEntry("MESSAGE_ID", "m1")
+                .containsEntry("CAMPAIGN_ID", "42").containsEntry("EVENT_MONTH", "2026-11");
+        assertThat(parse((String) row.get("PROPERTIES")).get("dataFields").get("templateId").asInt()).isEqualTo(7);
+        assertThat(count("exempt_events")).isZero();
+    }
+
+    @Test
+    void eventTimeComesFromCreatedAtInUtc() {
+        deliver(event("emailOpen", "t@x.com", "m1", "2026-12-01 01:30:00 +05:00"));
+
+        assertThat(jdbc.queryForObject("SELECT event_month FROM billable_events", String.class)).isEqualTo("2026-11");
+        assertThat(jdbc.queryForObject("SELECT event_time FROM billable_events", java.time.OffsetDateTime.class)
+                .toInstant()).isEqualTo(java.time.Instant.parse("2026-11-30T20:30:00Z"));
+    }
+
+    @Test
+    void userIdAloneOrDataFieldsEmailIsAnIdentity() {
+        assertThat(deliver("{\"userId\":\"u-9\",\"eventName\":\"pushOpen\"}").statusCode()).isEqualTo(200);
+        assertThat(deliver("{\"eventName\":\"emailClick\",\"dataFields\":{\"email\":\"df@x.com\"}}").statusCode())
+                .isEqualTo(200);
+
+        assertThat(jdbc.queryForList("SELECT user_key FROM billable_events", String.class))
+                .containsExactlyInAnyOrder("u-9", "df@x.com");
+    }
+
+    @Test
+    void aRedeliveredEventIsStoredOnceAndBothDeliveriesGet2xx() {
+        String body = event("emailOpen", "dup@x.com", "m-dup", "2026-11-03 10:00:00 +00:00");
+        String sameEventOtherKeyOrder = """
+                {"dataFields":{"email":"dup@x.com","templateId":7,"campaignId":42,"messageId":"m-dup",\
+                "createdAt":"2026-11-03 10:00:00 +00:00"},"eventName":"emailOpen","email":"dup@x.com"}""";
+
+        HttpResponse<String> first = deliver(body);
+        HttpResponse<String> second = deliver(body);
+        HttpResponse<String> third = deliver(sameEventOtherKeyOrder);
+
+        assertThat(first.statusCode()).isEqualTo(200);
+        assertThat(second.statusCode()).isEqualTo(200);
+        assertThat(third.statusCode()).isEqualTo(200);
+        assertThat(json(second).get("duplicates").asInt()).isEqualTo(1);
+        assertThat(count("billable_events")).isEqualTo(1);
+    }
+
+    @Test
+    void anArrayIsStoredTogetherAcrossBothTables() {
+        String body = "[" + event("emailSend", "a@x.com", "m1", "2026-11-01 00:00:00 +00:00") + ","
+                + event("emailOpen", "a@x.com", "m1", "2026-11-01 00:01:00 +00:00") + "]";
+
+        HttpResponse<String> response = deliver(body);
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(json(response).get("stored").asInt()).isEqualTo(2);
+        assertThat(count("exempt_events")).isEqualTo(1);
+        assertThat(count("billable_events")).isEqualTo(1);
+    }
+
+    @Test
+    void anArrayWithOneBadEventStoresNothingAndSaysWhichOne() {
+        String body = "[" + event("emailOpen", "a@x.com", "m1", "2026-11-01 00:00:00 +00:00")
+                + ",{\"email\":\"b@x.com\"}]";
+
+        HttpResponse<String> response = deliver(body);
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(json(response).get("message").asText()).contains("event[1]").contains("eventName");
+        assertThat(count("billable_events")).isZero();
+        assertThat(jdbc.queryForObject("SELECT payload FROM rejected_webhooks", String.class)).isEqualTo(body);
+    }
+
+    @Test
+    void malformedJsonIs400AndThePayloadIsKept() {
+        assertRejected(deliver("{\"eventName\": \"emailOpen\", "), 400, "not valid JSON", "{\"eventName\": \"emailOpen\", ");
+    }
+
+    @Test
+    void missingEventNameIs400() {
+        assertRejected(deliver("{\"email\":\"a@x.com\",\"dataFields\":{}}"), 400, "eventName", null);
+        assertRejected(deliver("{\"email\":\"a@x.com\",\"eventName\":\"  \"}"), 400, "eventName", null);
+        assertRejected(deliver("{\"email\":\"a@x.com\",\"eventName\":{\"x\":1}}"), 400, "eventName must be a string", null);
+        assertRejected(deliver("{\"email\":\"a@x.com\",\"eventName\":\"" + "e".repeat(129) + "\"}"), 400,
+                "longer than 128", null);
+    }
+
+    @Test
+    void anEventWithoutIdentityIs400() {
+        assertRejected(deliver("{\"eventName\":\"emailOpen\",\"dataFields\":{\"messageId\":\"m\"}}"), 400,
+                "give email, dataFields.email or userId", null);
+    }
+
+    @Test
+    void otherShapesAre400() {
+        assertRejected(deliver("[]"), 400, "non-empty array", "[]");
+        assertRejected(deliver("\"emailOpen\""), 400, "one event object", null);
+        assertRejected(deliver("{\"email\":\"a@x.com\",\"eventName\":\"emailOpen\",\"dataFields\":[1]}"), 400,
+                "dataFields must be a JSON object", null);
+        assertRejected(deliver("{\"email\":\"a@x.com\",\"eventName\":\"emailOpen\",\"dataFields\":{\"createdAt\":\"yesterday\"}}"),
+                400, "createdAt 'yesterday' is not a time", null);
+    }
+
+    @Test
+    void anOversizedDeliveryIs413AndItsStartIsKept() {
+        String body = "{\"email\":\"a@x.com\",\"eventName\":\"emailOpen\",\"dataFields\":{\"pad\":\""
+                + "x".repeat(1024 * 1024) + "\"}}";
+
+        HttpResponse<String> response = deliver(body);
+
+        assertThat(response.statusCode()).isEqualTo(413);
+        assertThat(json(response).get("error").asText()).isEqualTo("payload_too_large");
+        assertThat(count("billable_events")).isZero();
+        assertThat(jdbc.queryForObject("SELECT payload FROM rejected_webhooks", String.class))
+                .startsWith("{\"email\":\"a@x.com\"").hasSize(IterableWebhookParser.KEPT_OF_OVERSIZE);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"text/plain", "application/x-www-form-urlencoded", "application/xml"})
+    void aWrongContentTypeIs415(String type) {
+        String body = event("emailOpen", "a@x.com", "m1", "2026-11-01 00:00:00 +00:00");
+
+        HttpResponse<String> response = post("/webhooks/iterable", body,
+                Map.of("Content-Type", type, "Authorization", "OAuth2 test-webhook-token"));
+
+        assertRejected(response, 415, "Content-Type must be application/json", body);
+        assertThat(jdbc.queryForObject("SELECT content_type FROM rejected_webhooks", String.class)).startsWith(type);
+    }
+
+    @Test
+    void jsonWithCharsetIsAccepted() {
+        HttpResponse<String> response = post("/webhooks/iterable", event("emailOpen", "a@x.com", "m", "2026-11-01 00:00:00 +00:00"),
+                Map.of("Content-Type", "application/json; charset=utf-8", "Authorization", "Bearer test-webhook-token"));
+        assertThat(response.statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void theResponseDoesNotEchoRequestHeaders() {
+        HttpResponse<String> response = post("/webhooks/iterable", event("emailOpen", "a@x.com", "m", "2026-11-01 00:00:00 +00:00"),
+                Map.of("Content-Type", "application/json", "Authorization", "OAuth2 test-webhook-token", "X-Trace", "abc"));
+        assertThat(response.headers().map().keySet()).noneMatch(h -> h.equalsIgnoreCase("x-trace")
+                || h.equalsIgnoreCase("authorization"));
+    }
+
+    @Test
+    void whenTheDatabaseIsUnreachableDeliveriesGet503AndNothingAcknowledgedIsMissing() {
+        List<String> acknowledged = new ArrayList<>();
+        String before = event("emailOpen", "a@x.com", "before", "2026-11-01 00:00:00 +00:00");
+        assertThat(deliver(before).statusCode()).isEqualTo(200);
+        acknowledged.add("before");
+
+        database().inject(Fault.UNREACHABLE);
+        String during = event("emailClick", "a@x.com", "during", "2026-11-01 00:00:01 +00:00");
+        HttpResponse<String> refused = deliver(during);
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
+        assertThat(refused.headers().firstValue("Retry-After")).hasValue("5");
+        assertThat(json(refused).get("error").asText()).isEqualTo("store_unavailable");
+        HttpResponse<String> refusedInvalid = deliver("{\"eventName\":1}");
+        assertThat(refusedInvalid.statusCode()).as("a rejection that cannot be kept is retried").isEqualTo(503);
+
+        database().inject(Fault.NONE);
+        HttpResponse<String> retried = deliver(during);
+        assertThat(retried.statusCode()).isEqualTo(200);
+        acknowledged.add("during");
+
+        assertThat(jdbc.queryForList("SELECT message_id FROM billable_events", String.class))
+                .containsExactlyInAnyOrderElementsOf(acknowledged);
+    }
+
+    @Test
+    void whenTheCommitFailsTheDeliveryGets503AndIsNotStored() {
+        database().inject(Fault.COMMIT_FAILS);
+        HttpResponse<String> response = deliver(event("emailOpen", "a@x.com", "m1", "2026-11-01 00:00:00 +00:00"));
+        database().inject(Fault.NONE);
+
+        assertThat(response.statusCode()).isEqualTo(503);
+        assertThat(count("billable_events")).as("rolled back, not acknowledged").isZero();
+    }
+
+    @Test
+    void concurrentDeliveriesShareCommitsAndEachIsAnsweredWithItsOwnResult() throws Exception {
+        int senders = 32;
+        int perSender = 25;
+        ExecutorService pool = Executors.newFixedThreadPool(senders);
+        try {
+            List<Future<List<Integer>>> results = new ArrayList<>();
+            for (int s = 0; s < senders; s++) {
+                int sender = s;
+                results.add(pool.submit(() -> {
+                    List<Integer> codes = new ArrayList<>();
+                    for (int i = 0; i < perSender; i++) {
+                        String name = i % 3 == 0 ? "emailSend" : "emailOpen";
+                        HttpResponse<String> r = deliver(event(name, "u" + sender + "@x.com", "m-" + sender + "-" + i,
+                                "2026-11-05 12:00:00 +00:00"));
+                        codes.add(r.statusCode() == 200 && json(r).get("stored").asInt() == 1 ? 200 : r.statusCode());
+                    }
+                    return codes;
+                }));
+            }
+            for (Future<List<Integer>> result : results) {
+                assertThat(result.get()).containsOnly(200);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(count("exempt_events") + count("billable_events")).isEqualTo(senders * perSender);
+        assertThat(count("exempt_events")).isEqualTo(senders * 9);
+    }
+
+    @Test
+    void mtuCountsUsersWithABillableEventPerUtcMonth() {
+        deliver(event("emailSend", "a@x.com", "1", "2026-11-01 08:00:00 +00:00"));
+        deliver(event("emailOpen", "a@x.com", "1", "2026-11-01 09:00:00 +00:00"));
+        deliver(event("emailClick", "A@X.com", "1", "2026-11-02 09:00:00 +00:00")); // same user, other case
+        deliver(event("emailSend", "b@x.com", "2", "2026-11-03 08:00:00 +00:00"));   // exempt only
+        deliver(event("pushSend", "b@x.com", "3", "2026-11-04 08:00:00 +00:00"));    // exempt only
+        deliver("{\"userId\":\"u-7\",\"eventName\":\"pushOpen\",\"dataFields\":{\"createdAt\":\"2026-11-30 23:59:59 +00:00\"}}");
+        deliver(event("emailOpen", "c@x.com", "4", "2026-10-31 23:59:59 +00:00"));   // October
+        deliver(event("emailOpen", "d@x.com", "5", "2026-12-01 00:30:00 +01:00"));   // still November in UTC
+
+        JsonNode november = json(get("/api/mtu?month=2026-11"));
+        assertThat(november.get("month").asText()).isEqualTo("2026-11");
+        assertThat(november.get("monthlyTrackedUsers").asInt()).isEqualTo(3); // a, u-7, d
+        assertThat(november.get("billableEvents").asInt()).isEqualTo(4);
+        assertThat(november.get("exemptEvents").asInt()).isEqualTo(3);
+        assertThat(november.get("exemptOnlyUsers").asInt()).isEqualTo(1); // b
+
+        JsonNode october = json(get("/api/mtu?month=2026-10"));
+        assertThat(october.get("monthlyTrackedUsers").asInt()).isEqualTo(1);
+        assertThat(october.get("exemptEvents").asInt()).isZero();
+
+        JsonNode empty = json(get("/api/mtu?month=2025-01"));
+        assertThat(empty.get("monthlyTrackedUsers").asInt()).isZero();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "?month=2026-13", "?month=2026-1", "?month=November", "?month=2026-11-01"})
+    void aBadMonthIs400(String query) {
+        HttpResponse<String> response = get("/api/mtu" + query);
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(json(response).get("message").asText()).contains("YYYY-MM");
+    }
+
+    private void assertRejected(HttpResponse<String> response, int status, String message, String payload) {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
+        assertThat(json(response).get("message").asText()).contains(message);
+        Map<String, Object> rejected = jdbc.queryForList("SELECT * FROM rejected_webhooks ORDER BY id DESC").get(0);
+        assertThat(rejected.get("HTTP_STATUS")).isEqualTo(status);
+        assertThat((String) rejected.get("REASON")).contains(message);
+        if (payload != null) {
+            assertThat(rejected.get("PAYLOAD")).isEqualTo(payload);
+        }
+        assertThat(count("billable_events") + count("exempt_events")).isZero();
+    }
+
+    private static JsonNode parse(String json) {
+        try {
+            return JSON.readTree(json);
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+}
