@@ -15,6 +15,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import javax.sql.DataSource;
+import org.apache.camel.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -52,15 +53,30 @@ public class EventStore implements SmartLifecycle {
         this.queue = new LinkedBlockingQueue<>(props.queueCapacity());
     }
 
-    /** Commits the events of one delivery, or throws {@link StoreUnavailableException}. */
-    public StoreResult store(List<IterableEvent> events) {
-        for (IterableEvent event : events) {
-            if (!INSERTS.containsKey(event.table())) {
-                throw new IllegalArgumentException("no event table '" + event.table() + "': the route must choose one of "
-                        + INSERTS.keySet());
+    /** Header holding the value of {@code $source} that the route gave an event. */
+    public static final String SOURCE = "eventSource";
+    /** Header holding the table that the route's MTU router chose for an event. */
+    public static final String TABLE = "eventTable";
+
+    /**
+     * Commits the events of one delivery (each message: body {@link IterableEvent}, headers
+     * {@value #SOURCE} and {@value #TABLE}), or throws {@link StoreUnavailableException}.
+     */
+    public StoreResult store(List<Message> events) {
+        List<Row> rows = new ArrayList<>(events.size());
+        for (Message message : events) {
+            String table = message.getHeader(TABLE, String.class);
+            String source = message.getHeader(SOURCE, String.class);
+            if (!INSERTS.containsKey(table) || source == null) {
+                throw new IllegalArgumentException("the route must set header " + SOURCE + " and header " + TABLE
+                        + " (one of " + INSERTS.keySet() + ") on every event; got " + SOURCE + "=" + source + ", "
+                        + TABLE + "=" + table);
             }
+            IterableEvent event = message.getBody(IterableEvent.class);
+            event.payload().put("$source", source);
+            rows.add(new Row(event, source, table, event.payload().toString()));
         }
-        Delivery delivery = new Delivery(events, new CompletableFuture<>());
+        Delivery delivery = new Delivery(rows, new CompletableFuture<>());
         if (!running || !queue.offer(delivery)) {
             throw new StoreUnavailableException(running ? "too many deliveries waiting for a commit" : "shutting down", null);
         }
@@ -85,11 +101,11 @@ public class EventStore implements SmartLifecycle {
                     continue;
                 }
                 batch.add(first);
-                int events = first.events.size();
+                int events = first.rows.size();
                 Delivery next;
                 while (events < props.maxBatchEvents() && (next = queue.poll()) != null) {
                     batch.add(next);
-                    events += next.events.size();
+                    events += next.rows.size();
                 }
                 write(batch);
             } catch (InterruptedException e) {
@@ -131,15 +147,15 @@ public class EventStore implements SmartLifecycle {
             Map<String, List<Integer>> owners = new HashMap<>();
             try {
                 for (int d = 0; d < batch.size(); d++) {
-                    for (IterableEvent event : batch.get(d).events) {
-                        PreparedStatement insert = statements.get(event.table());
+                    for (Row row : batch.get(d).rows) {
+                        PreparedStatement insert = statements.get(row.table);
                         if (insert == null) {
-                            insert = connection.prepareStatement(INSERTS.get(event.table()));
-                            statements.put(event.table(), insert);
+                            insert = connection.prepareStatement(INSERTS.get(row.table));
+                            statements.put(row.table, insert);
                         }
-                        bind(insert, event);
+                        bind(insert, row);
                         insert.addBatch();
-                        owners.computeIfAbsent(event.table(), t -> new ArrayList<>()).add(d);
+                        owners.computeIfAbsent(row.table, t -> new ArrayList<>()).add(d);
                     }
                 }
                 int[] stored = new int[batch.size()];
@@ -169,19 +185,20 @@ public class EventStore implements SmartLifecycle {
         }
     }
 
-    private static void bind(PreparedStatement insert, IterableEvent e) throws SQLException {
+    private static void bind(PreparedStatement insert, Row row) throws SQLException {
+        IterableEvent e = row.event;
         insert.setString(1, e.dedupKey());
         insert.setString(2, e.eventName());
         insert.setString(3, e.email());
         insert.setString(4, e.userId());
         insert.setString(5, e.userKey());
-        insert.setString(6, e.source());
+        insert.setString(6, row.source);
         insert.setString(7, e.messageId());
         insert.setString(8, e.campaignId());
         insert.setObject(9, e.eventTime().atOffset(ZoneOffset.UTC));
         insert.setString(10, e.eventMonth());
         insert.setObject(11, e.receivedAt().atOffset(ZoneOffset.UTC));
-        insert.setString(12, e.properties());
+        insert.setString(12, row.properties);
     }
 
     /**
@@ -244,6 +261,10 @@ public class EventStore implements SmartLifecycle {
         return 0;
     }
 
-    private record Delivery(List<IterableEvent> events, CompletableFuture<StoreResult> committed) {
+    /** One event as stored: the event, its {@code $source}, its table, its properties JSON. */
+    private record Row(IterableEvent event, String source, String table, String properties) {
+    }
+
+    private record Delivery(List<Row> rows, CompletableFuture<StoreResult> committed) {
     }
 }

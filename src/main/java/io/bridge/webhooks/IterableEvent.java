@@ -7,12 +7,11 @@ import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 
 /**
- * One Iterable system-webhook event, validated. The route marks it with its source
- * ({@link #withSource}) and the MTU router picks its table ({@link #routedTo}).
+ * One Iterable system-webhook event, validated. The route gives it a source ({@code $source}) and
+ * a table (the MTU router) in headers of the message that carries it.
  *
- * @param dedupKey   SHA-256 of the event's canonical JSON: a redelivery has the same key
- * @param payload    the event as received
- * @param properties the stored properties JSON (the payload plus {@code $source}), once marked
+ * @param dedupKey SHA-256 of the event's canonical JSON: a redelivery has the same key
+ * @param payload  the event as received
  */
 public record IterableEvent(
         String eventName,
@@ -23,10 +22,7 @@ public record IterableEvent(
         Instant eventTime,
         Instant receivedAt,
         String dedupKey,
-        ObjectNode payload,
-        String source,
-        String properties,
-        String table) {
+        ObjectNode payload) {
 
     private static final DateTimeFormatter MONTH = DateTimeFormatter.ofPattern("yyyy-MM").withZone(ZoneOffset.UTC);
 
@@ -40,17 +36,4 @@ public record IterableEvent(
         return MONTH.format(eventTime);
     }
 
-    /** This event marked with {@code $source}, in its column and inside its properties. */
-    public IterableEvent withSource(String source) {
-        ObjectNode marked = payload.deepCopy();
-        marked.put("$source", source);
-        return new IterableEvent(eventName, email, userId, messageId, campaignId, eventTime, receivedAt,
-                dedupKey, payload, source, marked.toString(), table);
-    }
-
-    /** This event bound for the given table. */
-    public IterableEvent routedTo(String table) {
-        return new IterableEvent(eventName, email, userId, messageId, campaignId, eventTime, receivedAt,
-                dedupKey, payload, source, properties, table);
-    }
 }

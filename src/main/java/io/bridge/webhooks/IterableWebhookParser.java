@@ -19,7 +19,10 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import org.apache.camel.Body;
+import org.apache.camel.Exchange;
 import org.apache.camel.Header;
+import org.apache.camel.Message;
+import org.apache.camel.support.DefaultMessage;
 import org.springframework.stereotype.Component;
 
 /**
@@ -50,13 +53,29 @@ public class IterableWebhookParser {
         this.maxPayloadBytes = props.maxPayloadBytes();
     }
 
-    public List<IterableEvent> parse(@Body InputStream body, @Header("Content-Type") String contentType)
+    /** Header naming each event's {@code eventName}, for the route's MTU router. */
+    public static final String EVENT_NAME = "eventName";
+
+    /**
+     * Parses a delivery into one Camel message per event (body {@link IterableEvent}, header
+     * {@value #EVENT_NAME}), ready for the route's splitter.
+     */
+    public List<Message> parse(@Body InputStream body, @Header("Content-Type") String contentType, Exchange exchange)
             throws IOException {
+        List<IterableEvent> events;
         try {
-            return read(body, contentType);
+            events = read(body, contentType);
         } catch (RejectedWebhookException e) {
             throw e.sentAs(contentType);
         }
+        List<Message> messages = new ArrayList<>(events.size());
+        for (IterableEvent event : events) {
+            Message message = new DefaultMessage(exchange.getContext());
+            message.setBody(event);
+            message.setHeader(EVENT_NAME, event.eventName());
+            messages.add(message);
+        }
+        return messages;
     }
 
     private List<IterableEvent> read(InputStream body, String contentType) throws IOException {
@@ -122,7 +141,7 @@ public class IterableWebhookParser {
                 : string(fields, "campaignId", where + ".dataFields", MAX_CAMPAIGN_ID, text);
         Instant eventTime = fields == null ? null : createdAt(fields.get("createdAt"), where, text);
         return new IterableEvent(eventName, email, userId, messageId, campaignId,
-                eventTime == null ? receivedAt : eventTime, receivedAt, dedupKey(e), e, null, null, null);
+                eventTime == null ? receivedAt : eventTime, receivedAt, dedupKey(e), e);
     }
 
     /** A scalar field as text (numbers too: Iterable sends ids as numbers), or null when absent. */
