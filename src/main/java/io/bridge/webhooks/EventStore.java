@@ -111,7 +111,7 @@ public class EventStore implements SmartLifecycle {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
-            } catch (RuntimeException e) {
+            } catch (Throwable e) { // keep writing: a dead writer would turn every delivery into a 503
                 batch.forEach(d -> d.committed.completeExceptionally(e));
                 log.error("event writer failed; {} deliveries answered 503", batch.size(), e);
             } finally {

@@ -293,6 +293,16 @@ class IterableWebhookIntakeTest extends BridgeHttpTest {
         assertThat(empty.get("monthlyTrackedUsers").asInt()).isZero();
     }
 
+    @Test
+    void theMtuReportSays503WhenTheDatabaseIsUnreachable() {
+        database().inject(Fault.UNREACHABLE);
+
+        HttpResponse<String> response = get("/api/mtu?month=2026-11");
+
+        assertThat(response.statusCode()).isEqualTo(503);
+        assertThat(json(response).get("error").asText()).isEqualTo("store_unavailable");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"", "?month=2026-13", "?month=2026-1", "?month=November", "?month=2026-11-01"})
     void aBadMonthIs400(String query) {
