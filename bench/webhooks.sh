@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Load benchmark of the webhook intake, over loopback, on the embedded HSQLDB (durable commits).
 #
-#   bench/webhooks.sh   # after WARMUP=90s, RUNS=5 runs of DURATION=15s at CONNECTIONS=32; then the SIGKILL check
+#   bench/webhooks.sh   # after WARMUP=180s, RUNS=5 runs of DURATION=15s at CONNECTIONS=32; then the SIGKILL check
 #
 # 1. throughput and latency: wrk -t2 -c32 posts unique events; events/s and p50/p99 per run, and
 #    the median of the runs, for the group commit (the bundle as shipped) and, as the baseline
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 
 RUNS=${RUNS:-5}
 DURATION=${DURATION:-15s}
-WARMUP=${WARMUP:-90s} # the JIT compiles ~20k methods under this load; measure only once it has settled
+WARMUP=${WARMUP:-180s} # the JIT compiles ~20k methods under this load: measured, it settles after ~3 min
 CONNECTIONS=${CONNECTIONS:-32}
 PORT=${BENCH_PORT:-18181}
 export BENCH_TOKEN=bench-token
