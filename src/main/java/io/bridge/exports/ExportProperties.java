@@ -1,0 +1,29 @@
+package io.bridge.exports;
+
+import java.time.Duration;
+import java.util.List;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * {@code bridge.exports.*}: which cohorts go to Iterable and how often.
+ *
+ * @param dynamicCron         Quartz cron of dynamic syncs (default: every 15 minutes)
+ * @param batchSize           most subscribers per Iterable call
+ * @param fullRefreshInterval how often a dynamic sync re-sends every member, to heal lists edited by hand
+ * @param retries             retries of a 429 / 5xx / timeout before a run fails
+ * @param retryDelay          first retry delay; doubles each retry, with jitter
+ * @param cohorts             exports declared here: {@code [{cohort-id: 1234, sync: dynamic}]}
+ */
+@ConfigurationProperties("bridge.exports")
+public record ExportProperties(
+        @DefaultValue("0 0/15 * * * ?") String dynamicCron,
+        @DefaultValue("1000") int batchSize,
+        @DefaultValue("1d") Duration fullRefreshInterval,
+        @DefaultValue("5") int retries,
+        @DefaultValue("1s") Duration retryDelay,
+        @DefaultValue List<Declared> cohorts) {
+
+    public record Declared(long cohortId, @DefaultValue("dynamic") String sync) {
+    }
+}

@@ -1,0 +1,238 @@
+package io.bridge.exports;
+
+import io.bridge.iterable.IterableProperties;
+import io.bridge.mixpanel.MixpanelProperties;
+import java.sql.PreparedStatement;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
+import org.apache.camel.Header;
+import org.apache.camel.http.base.HttpOperationFailedException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.event.EventListener;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.support.GeneratedKeyHolder;
+import org.springframework.jdbc.support.KeyHolder;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.annotation.Transactional;
+
+/**
+ * Starts, records and ends cohort export runs: one {@code sync_runs} row per run, never two runs of
+ * a cohort at once, and the exports that are due.
+ */
+@Component("exportRuns")
+public class ExportRuns {
+
+    private static final Logger log = LoggerFactory.getLogger(ExportRuns.class);
+    static final Set<String> SYNC_TYPES = Set.of("one-time", "dynamic");
+
+    private final JdbcTemplate jdbc;
+    private final ExportProperties exports;
+    private final List<String> missingSettings;
+    private final Set<Long> running = ConcurrentHashMap.newKeySet();
+
+    public ExportRuns(JdbcTemplate jdbc, ExportProperties exports, MixpanelProperties mixpanel, IterableProperties iterable) {
+        this.jdbc = jdbc;
+        this.exports = exports;
+        this.missingSettings = missing(mixpanel, iterable);
+    }
+
+    private static List<String> missing(MixpanelProperties mixpanel, IterableProperties iterable) {
+        List<String> missing = new ArrayList<>();
+        if (blank(mixpanel.projectId())) {
+            missing.add("bridge.mixpanel.project-id (BRIDGE_MIXPANEL_PROJECTID)");
+        }
+        if (blank(mixpanel.username())) {
+            missing.add("bridge.mixpanel.username (BRIDGE_MIXPANEL_USERNAME)");
+        }
+        if (blank(mixpanel.secret())) {
+            missing.add("bridge.mixpanel.secret (BRIDGE_MIXPANEL_SECRET)");
+        }
+        if (blank(iterable.apiKey())) {
+            missing.add("bridge.iterable.api-key (BRIDGE_ITERABLE_APIKEY)");
+        }
+        return List.copyOf(missing);
+    }
+
+    /** Settings that keep cohort export off; empty when it is on. */
+    public List<String> missingSettings() {
+        return missingSettings;
+    }
+
+    /**
+     * At start-up: runs left "running" by a crash are marked interrupted (the next run converges),
+     * and exports declared in application.yaml are recorded (application.yaml wins over the API).
+     */
+    @EventListener(ApplicationReadyEvent.class)
+    public void startUp() {
+        int interrupted = jdbc.update("UPDATE sync_runs SET status = 'interrupted', ended_at = ?, "
+                + "error = 'the bridge stopped during this run; the next run converges the list' WHERE status = 'running'",
+                Timestamp.from(Instant.now()));
+        if (interrupted > 0) {
+            log.warn("{} export runs were interrupted by a restart; their next runs converge the lists", interrupted);
+        }
+        for (ExportProperties.Declared declared : exports.cohorts()) {
+            save(declared.cohortId(), declared.sync(), "config");
+        }
+        if (!missingSettings.isEmpty()) {
+            log.warn("Cohort export is OFF (webhooks still work). Missing settings: {}", String.join(", ", missingSettings));
+        }
+    }
+
+    /** Records (or changes) an export; a new export of a cohort overwrites the previous one. */
+    @Transactional
+    public void save(long cohortId, String sync, String origin) {
+        if (!SYNC_TYPES.contains(sync)) {
+            throw new IllegalArgumentException("sync must be one of " + SYNC_TYPES + ", got '" + sync + "'");
+        }
+        if (jdbc.update("UPDATE cohort_exports SET sync_type = ?, origin = ? WHERE cohort_id = ?", sync, origin, cohortId) == 0) {
+            jdbc.update("INSERT INTO cohort_exports (cohort_id, sync_type, origin, created_at) VALUES (?, ?, ?, ?)",
+                    cohortId, sync, origin, Timestamp.from(Instant.now()));
+        }
+    }
+
+    /** Cohorts whose dynamic sync is due at a schedule fire. */
+    public List<Long> dueDynamic() {
+        if (!missingSettings.isEmpty()) {
+            return List.of();
+        }
+        return jdbc.queryForList("SELECT cohort_id FROM cohort_exports WHERE sync_type = 'dynamic' ORDER BY cohort_id", Long.class);
+    }
+
+    /** One-time exports declared in configuration that never succeeded: they run at start-up. */
+    public List<Long> pendingOneTime() {
+        if (!missingSettings.isEmpty()) {
+            return List.of();
+        }
+        return jdbc.queryForList("SELECT e.cohort_id FROM cohort_exports e WHERE e.sync_type = 'one-time' AND e.origin = 'config' AND NOT EXISTS "
+                + "(SELECT 1 FROM sync_runs r WHERE r.cohort_id = e.cohort_id AND r.status = 'succeeded') ORDER BY e.cohort_id",
+                Long.class);
+    }
+
+    /**
+     * Opens a run of a cohort's export (exchange property {@code run}). When a run of the same cohort
+     * is still going, this one is recorded as skipped.
+     */
+    public ExportRun begin(@Header("cohortId") long cohortId, @Header("trigger") String trigger, Exchange exchange) {
+        if (!missingSettings.isEmpty()) {
+            throw new IllegalStateException("cohort export is off: set " + String.join(", ", missingSettings));
+        }
+        Map<String, Object> export = jdbc.queryForList("SELECT sync_type, last_full_refresh_at FROM cohort_exports WHERE cohort_id = ?",
+                cohortId).stream().findFirst().orElseThrow(() -> new IllegalArgumentException("cohort " + cohortId + " is not exported"));
+        ExportRun run = new ExportRun();
+        run.cohortId = cohortId;
+        run.syncType = (String) export.get("sync_type");
+        run.trigger = trigger;
+        Object lastFull = export.get("last_full_refresh_at");
+        run.fullRefresh = lastFull == null || toInstant(lastFull).plus(exports.fullRefreshInterval()).isBefore(Instant.now());
+        run.skipped = !running.add(cohortId);
+        run.id = insertRun(run);
+        exchange.setProperty("run", run);
+        if (run.skipped) {
+            log.info("export of cohort {} skipped: a run of it is still going", cohortId);
+        }
+        return run;
+    }
+
+    private long insertRun(ExportRun run) {
+        Timestamp now = Timestamp.from(Instant.now());
+        KeyHolder key = new GeneratedKeyHolder();
+        jdbc.update(connection -> {
+            PreparedStatement insert = connection.prepareStatement("INSERT INTO sync_runs (cohort_id, sync_type, run_trigger, "
+                    + "full_refresh, started_at, ended_at, status, cohort_members, with_email, skipped_no_email, added, removed, "
+                    + "failed, mixpanel_calls, iterable_calls, error) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, 0, 0, 0, ?)",
+                    new String[] {"id"});
+            insert.setLong(1, run.cohortId);
+            insert.setString(2, run.syncType);
+            insert.setString(3, run.trigger);
+            insert.setBoolean(4, run.fullRefresh);
+            insert.setTimestamp(5, now);
+            insert.setTimestamp(6, run.skipped ? now : null);
+            insert.setString(7, run.skipped ? "skipped" : "running");
+            insert.setString(8, run.skipped ? "a run of this cohort was still going" : null);
+            return insert;
+        }, key);
+        return key.getKey().longValue();
+    }
+
+    /** A cohort with members but none with an email cannot be matched in Iterable. */
+    public void requireEmails(@ExchangeProperty("run") ExportRun run) {
+        if (run.cohortMembers > 0 && run.withEmail == 0) {
+            throw new IllegalStateException("none of the cohort's " + run.cohortMembers + " members has an email: Iterable "
+                    + "matches users on email, so set $email as a user profile property in Mixpanel");
+        }
+    }
+
+    @Transactional
+    public void succeed(@ExchangeProperty("run") ExportRun run) {
+        end(run, "succeeded", null);
+        Timestamp now = Timestamp.from(Instant.now());
+        jdbc.update("UPDATE cohort_exports SET last_run_at = ? WHERE cohort_id = ?", now, run.cohortId);
+        if (run.fullRefresh) {
+            jdbc.update("UPDATE cohort_exports SET last_full_refresh_at = ? WHERE cohort_id = ?", now, run.cohortId);
+        }
+        log.info("export of cohort {} to list '{}' ({}): {} members, {} with email, +{} -{}, {} failed",
+                run.cohortId, run.listName, run.listId, run.cohortMembers, run.withEmail, run.added, run.removed, run.failed);
+    }
+
+    public void fail(@ExchangeProperty("run") ExportRun run, Exchange exchange) {
+        Exception e = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        String error = describe(e);
+        if (run == null) {
+            log.warn("export failed before its run started: {}", error);
+            return;
+        }
+        end(run, "failed", error);
+        log.warn("export of cohort {} failed: {}", run.cohortId, error);
+    }
+
+    private void end(ExportRun run, String status, String error) {
+        try {
+            jdbc.update("UPDATE sync_runs SET status = ?, ended_at = ?, cohort_name = ?, list_id = ?, list_name = ?, "
+                            + "cohort_members = ?, with_email = ?, skipped_no_email = ?, added = ?, removed = ?, failed = ?, "
+                            + "mixpanel_calls = ?, iterable_calls = ?, error = ? WHERE id = ?",
+                    status, Timestamp.from(Instant.now()), run.cohortName, run.listId, run.listName, run.cohortMembers,
+                    run.withEmail, run.skippedNoEmail, run.added, run.removed, run.failed, run.mixpanelCalls,
+                    run.iterableCalls, error == null ? null : error.substring(0, Math.min(error.length(), 2000)), run.id);
+            jdbc.update("DELETE FROM run_members WHERE run_id = ?", run.id);
+        } finally {
+            running.remove(run.cohortId);
+        }
+    }
+
+    /** What went wrong, in words an operator can act on; the APIs' own messages included. */
+    static String describe(Exception e) {
+        if (e == null) {
+            return "unknown error";
+        }
+        if (e instanceof HttpOperationFailedException http) {
+            String api = http.getUri().contains("/api/query") ? "Mixpanel" : "Iterable";
+            String body = http.getResponseBody() == null ? "" : http.getResponseBody();
+            return api + " answered " + http.getStatusCode() + " to " + http.getUri().replaceAll("\\?.*", "") + ": "
+                    + (body.length() > 500 ? body.substring(0, 500) : body);
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    private static Instant toInstant(Object timestamp) {
+        if (timestamp instanceof Timestamp t) {
+            return t.toInstant();
+        }
+        if (timestamp instanceof java.time.OffsetDateTime o) {
+            return o.toInstant();
+        }
+        return Instant.parse(timestamp.toString());
+    }
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
+    }
+}

@@ -1,0 +1,56 @@
+package io.bridge.exports;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * The cohort's members with an email, as one run reads them from Mixpanel: kept in the database
+ * ({@code run_members}), page by page, so a cohort of millions never sits in memory. Emails are
+ * deduplicated case-insensitively.
+ */
+@Component
+public class RunMembers {
+
+    private static final String STAGE = "MERGE INTO run_members t USING (VALUES (CAST(? AS BIGINT), "
+            + "CAST(? AS VARCHAR(320)), CAST(? AS VARCHAR(320)), CAST(? AS VARCHAR(256)))) AS v(run_id, email_key, email, distinct_id) "
+            + "ON t.run_id = v.run_id AND t.email_key = v.email_key "
+            + "WHEN NOT MATCHED THEN INSERT (run_id, email_key, email, distinct_id) VALUES (v.run_id, v.email_key, v.email, v.distinct_id)";
+
+    private final JdbcTemplate jdbc;
+
+    public RunMembers(JdbcTemplate jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    public Page page(long runId) {
+        return new Page(runId);
+    }
+
+    /** One page of members, written in one batch. */
+    public class Page {
+        private final long runId;
+        private final List<Object[]> rows = new ArrayList<>();
+
+        Page(long runId) {
+            this.runId = runId;
+        }
+
+        public void add(String emailKey, String email, String distinctId) {
+            rows.add(new Object[] {runId, emailKey, email, distinctId});
+        }
+
+        /** Writes the page; returns how many emails were new to this run. */
+        public int flush() {
+            if (rows.isEmpty()) {
+                return 0;
+            }
+            int added = 0;
+            for (int count : jdbc.batchUpdate(STAGE, rows)) {
+                added += count > 0 ? 1 : 0;
+            }
+            return added;
+        }
+    }
+}

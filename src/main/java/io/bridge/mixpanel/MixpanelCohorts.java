@@ -1,0 +1,102 @@
+package io.bridge.mixpanel;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.bridge.exports.ExportRun;
+import io.bridge.exports.OutboundHttp;
+import io.bridge.exports.RunMembers;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Locale;
+import org.apache.camel.Body;
+import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
+import org.springframework.stereotype.Component;
+
+/**
+ * Mixpanel's Query API for cohort export: the cohort's name ({@code cohorts/list}) and its members
+ * page by page ({@code engage} with {@code filter_by_cohort}, {@code session_id} and {@code page}).
+ * The route makes the calls through Camel's http component; this bean writes the requests and
+ * reads the answers.
+ */
+@Component("mixpanelCohorts")
+public class MixpanelCohorts {
+
+    static final String OUTPUT_PROPERTIES = "[\"$email\",\"$first_name\",\"$last_name\"]";
+
+    private final ObjectMapper mapper = new ObjectMapper();
+    private final MixpanelProperties props;
+    private final MixpanelBudget budget;
+    private final RunMembers members;
+
+    public MixpanelCohorts(MixpanelProperties props, MixpanelBudget budget, RunMembers members) {
+        this.props = props;
+        this.budget = budget;
+        this.members = members;
+    }
+
+    public void cohortsListRequest(Exchange exchange, @ExchangeProperty("run") ExportRun run) {
+        call(exchange, run);
+        exchange.getMessage().setBody("");
+    }
+
+    public void acceptCohortsList(@Body InputStream body, @ExchangeProperty("run") ExportRun run) throws IOException {
+        for (JsonNode cohort : mapper.readTree(body)) {
+            if (cohort.path("id").asLong() == run.getCohortId()) {
+                run.cohortName(cohort.path("name").asText());
+                return;
+            }
+        }
+        throw new IllegalArgumentException("cohort " + run.getCohortId() + " does not exist in Mixpanel project "
+                + props.projectId() + ": check the cohort id, or whether the cohort was deleted");
+    }
+
+    /** The next page of members; the first page has no session_id. */
+    public void pageRequest(Exchange exchange, @ExchangeProperty("run") ExportRun run) {
+        call(exchange, run);
+        StringBuilder form = new StringBuilder()
+                .append("filter_by_cohort=").append(encode("{\"id\":" + run.getCohortId() + "}"))
+                .append("&output_properties=").append(encode(OUTPUT_PROPERTIES))
+                .append("&include_all_users=false");
+        String session = run.sessionId();
+        if (session != null) {
+            form.append("&session_id=").append(encode(session)).append("&page=").append(run.page());
+        }
+        exchange.getMessage().setBody(form.toString());
+    }
+
+    /** Stages the page's members that have an email, counts those without, and says whether more pages follow. */
+    public void acceptPage(@Body InputStream body, @ExchangeProperty("run") ExportRun run) throws IOException {
+        JsonNode page = mapper.readTree(body);
+        JsonNode results = page.path("results");
+        int pageSize = page.path("page_size").asInt(1000);
+        RunMembers.Page staged = members.page(run.getId());
+        int withoutEmail = 0;
+        for (JsonNode member : results) {
+            String email = member.path("$properties").path("$email").asText("").trim();
+            if (email.isEmpty()) {
+                withoutEmail++;
+            } else {
+                staged.add(email.toLowerCase(Locale.ROOT), email, member.path("$distinct_id").asText(null));
+            }
+        }
+        int newEmails = staged.flush();
+        run.pageRead(page.path("session_id").asText(null), results.size(), newEmails, withoutEmail,
+                results.size() >= pageSize && results.size() > 0);
+    }
+
+    private void call(Exchange exchange, ExportRun run) {
+        budget.take();
+        run.mixpanelCall();
+        OutboundHttp.request(exchange, "POST", "application/x-www-form-urlencoded", "project_id=" + encode(props.projectId()))
+                .setHeader("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+                        (props.username() + ":" + props.secret()).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+}

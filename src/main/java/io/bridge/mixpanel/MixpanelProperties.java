@@ -1,0 +1,29 @@
+package io.bridge.mixpanel;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * {@code bridge.mixpanel.*}: the project's Query API, reached with a service account.
+ *
+ * @param baseUrl        region: https://mixpanel.com (US), https://eu.mixpanel.com, https://in.mixpanel.com
+ * @param projectId      the Mixpanel project
+ * @param username       service-account user name
+ * @param secret         service-account secret (environment only)
+ * @param queriesPerHour the project's query budget, shared by every run (each page is a query)
+ * @param maxConcurrent  the project's concurrent-query limit
+ */
+@ConfigurationProperties("bridge.mixpanel")
+public record MixpanelProperties(
+        @DefaultValue("https://mixpanel.com") String baseUrl,
+        String projectId,
+        String username,
+        String secret,
+        @DefaultValue("60") int queriesPerHour,
+        @DefaultValue("5") int maxConcurrent) {
+
+    @Override
+    public String toString() {
+        return "MixpanelProperties[baseUrl=" + baseUrl + ", projectId=" + projectId + "]";
+    }
+}

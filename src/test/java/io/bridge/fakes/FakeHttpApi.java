@@ -1,0 +1,108 @@
+package io.bridge.fakes;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** A small HTTP server on a random loopback port, with injected faults and call counts per path. */
+abstract class FakeHttpApi implements AutoCloseable {
+
+    protected static final ObjectMapper JSON = new ObjectMapper();
+
+    record Fault(String pathPrefix, int status, String contentType, String body) {
+    }
+
+    private final HttpServer server;
+    private final Deque<Fault> faults = new ArrayDeque<>();
+    private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    protected volatile long delayMillis;
+
+    FakeHttpApi() {
+        try {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        server.setExecutor(Executors.newFixedThreadPool(8));
+        server.createContext("/", exchange -> {
+            String path = exchange.getRequestURI().getPath();
+            calls.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
+            try {
+                if (delayMillis > 0) {
+                    Thread.sleep(delayMillis);
+                }
+                Fault fault = nextFault(path);
+                if (fault != null) {
+                    send(exchange, fault.status(), fault.contentType(), fault.body());
+                } else {
+                    handle(exchange, path, new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+                }
+            } catch (Exception e) {
+                send(exchange, 500, "application/json", "{\"msg\":\"fake failed: " + e + "\"}");
+            }
+        });
+        server.start();
+    }
+
+    protected abstract void handle(HttpExchange exchange, String path, String body) throws Exception;
+
+    public String baseUrl() {
+        return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    /** The next {@code times} calls to a path starting with {@code pathPrefix} answer this instead. */
+    public synchronized void failNext(String pathPrefix, int times, int status, String contentType, String body) {
+        for (int i = 0; i < times; i++) {
+            faults.add(new Fault(pathPrefix, status, contentType, body));
+        }
+    }
+
+    public synchronized void clearFaults() {
+        faults.clear();
+    }
+
+    private synchronized Fault nextFault(String path) {
+        for (Fault fault : faults) {
+            if (path.startsWith(fault.pathPrefix())) {
+                faults.remove(fault);
+                return fault;
+            }
+        }
+        return null;
+    }
+
+    public int calls(String path) {
+        AtomicInteger count = calls.get(path);
+        return count == null ? 0 : count.get();
+    }
+
+    public void resetCalls() {
+        calls.clear();
+    }
+
+    public void delay(long millis) {
+        this.delayMillis = millis;
+    }
+
+    protected static void send(HttpExchange exchange, int status, String contentType, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", contentType);
+        exchange.sendResponseHeaders(status, bytes.length);
+        exchange.getResponseBody().write(bytes);
+        exchange.close();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}
