@@ -220,6 +220,53 @@ class CohortExportTest extends BridgeHttpTest {
     }
 
     @Test
+    void anExportStartedOverHttpRunsAtOnceAndItsRunsAreListed() throws Exception {
+        MIXPANEL.cohort(100, "From the API", members("a@x.com", "b@x.com", "c@x.com"));
+
+        var response = post("/api/exports", "{\"cohortId\":100,\"sync\":\"dynamic\"}", Map.of("Content-Type", "application/json"));
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
+        long runId = json(response).get("runId").asLong();
+        assertThat(json(response).get("status").asText()).isEqualTo("running");
+        for (int i = 0; i < 100 && !"succeeded".equals(status(runId)); i++) {
+            Thread.sleep(50);
+        }
+        assertThat(status(runId)).isEqualTo("succeeded");
+        assertThat(ITERABLE.members("mixpanel_From the API_100")).containsExactlyInAnyOrder("a@x.com", "b@x.com", "c@x.com");
+
+        var runs = json(get("/api/exports/100/runs"));
+        assertThat(runs.get(0).get("runId").asLong()).isEqualTo(runId);
+        assertThat(runs.get(0).get("added").asInt()).isEqualTo(3);
+        assertThat(runs.get(0).get("listName").asText()).isEqualTo("mixpanel_From the API_100");
+        var exports = json(get("/api/exports"));
+        assertThat(exports.get("enabled").asBoolean()).isTrue();
+        assertThat(exports.get("exports").get(0).get("sync").asText()).isEqualTo("dynamic");
+        assertThat(exports.get("exports").get(0).get("lastRun").get("status").asText()).isEqualTo("succeeded");
+    }
+
+    @Test
+    void badExportRequestsAre400WithWhatToFix() {
+        Map<String, String> json = Map.of("Content-Type", "application/json");
+        assertProblem(post("/api/exports", "{\"cohortId\":1,\"sync\":\"hourly\"}", json), 400, "sync must be one of \"one-time\", \"dynamic\"");
+        assertProblem(post("/api/exports", "{\"cohortId\":1,\"sync\":\"dynamic\",\"x\":1}", json), 400, "unknown field 'x'");
+        assertProblem(post("/api/exports", "{\"cohortId\":\"abc\",\"sync\":\"dynamic\"}", json), 400, "must be JSON");
+        assertProblem(post("/api/exports", "{\"sync\":\"dynamic\"}", json), 400, "cohortId must be a positive number");
+        assertProblem(post("/api/exports", "nope", json), 400, "must be JSON");
+        assertProblem(get("/api/exports/777/runs"), 404, "cohort 777 is not exported");
+        assertProblem(get("/api/exports/abc/runs"), 400, "cohortId must be a number");
+        assertThat(count("cohort_exports")).isZero();
+    }
+
+    private void assertProblem(java.net.http.HttpResponse<String> response, int status, String message) {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+        assertThat(json(response).get("message").asText()).contains(message);
+    }
+
+    private String status(long runId) {
+        return jdbc.queryForObject("SELECT status FROM sync_runs WHERE id = ?", String.class, runId);
+    }
+
+    @Test
     void aSecondRunOfTheSameCohortWhileOneIsGoingIsRecordedAsSkipped() throws Exception {
         MIXPANEL.cohort(90, "Slow", members("a@x.com", "b@x.com", "c@x.com", "d@x.com"));
         exportRuns.save(90, "dynamic", "api");

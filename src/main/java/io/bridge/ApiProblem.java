@@ -1,0 +1,29 @@
+package io.bridge;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** A request the bridge refuses, with the HTTP status and a message that says what to fix. */
+public class ApiProblem extends RuntimeException {
+
+    private final int status;
+    private final String error;
+
+    public ApiProblem(int status, String error, String message) {
+        super(message, null, false, false);
+        this.status = status;
+        this.error = error;
+    }
+
+    public int getStatus() {
+        return status;
+    }
+
+    public Map<String, Object> getErrorBody() {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", status);
+        body.put("error", error);
+        body.put("message", getMessage());
+        return body;
+    }
+}
