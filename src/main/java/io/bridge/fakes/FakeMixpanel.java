@@ -14,7 +14,8 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Mixpanel's Query API as ../shared/reference/mixpanel-api.md describes it: service-account Basic
+ * A stand-in for Mixpanel's Query API, for tests, benchmarks and the demo profile (never enabled
+ * otherwise), as ../shared/reference/mixpanel-api.md describes the real one: service-account Basic
  * auth and project_id on every call, cohorts/list, and engage paged by session_id + page (a session
  * keeps the members as they were when it began).
  */
@@ -30,15 +31,27 @@ public class FakeMixpanel extends FakeHttpApi {
     private final String authorization;
     private final Map<Long, Cohort> cohorts = new ConcurrentHashMap<>();
     private final Map<String, List<Member>> sessions = new ConcurrentHashMap<>();
+    private final Map<Long, Integer> reads = new ConcurrentHashMap<>();
     private volatile int pageSize = 1000;
+    private final Map<Long, java.util.function.UnaryOperator<List<Member>>> changes = new ConcurrentHashMap<>();
 
     public FakeMixpanel(String projectId, String username, String secret) {
+        this(0, projectId, username, secret);
+    }
+
+    public FakeMixpanel(int port, String projectId, String username, String secret) {
+        super(port);
         this.projectId = projectId;
         this.authorization = "Basic " + Base64.getEncoder().encodeToString((username + ":" + secret).getBytes(StandardCharsets.UTF_8));
     }
 
     public void cohort(long id, String name, List<Member> members) {
         cohorts.put(id, new Cohort(name, List.copyOf(members)));
+    }
+
+    /** From the second read on, each new read of the cohort (a new session) first applies this change. */
+    public void changeOnEachRun(long cohortId, java.util.function.UnaryOperator<List<Member>> change) {
+        changes.put(cohortId, change);
     }
 
     public void pageSize(int size) {
@@ -75,6 +88,10 @@ public class FakeMixpanel extends FakeHttpApi {
         List<Member> members;
         if (page == 0 && session == null) {
             Cohort cohort = cohorts.get(cohortId);
+            if (cohort != null && changes.containsKey(cohortId) && reads.merge(cohortId, 1, Integer::sum) > 1) {
+                cohort = new Cohort(cohort.name(), List.copyOf(changes.get(cohortId).apply(cohort.members())));
+                cohorts.put(cohortId, cohort);
+            }
             members = cohort == null ? List.of() : cohort.members();
             session = UUID.randomUUID().toString();
             sessions.put(session, members);

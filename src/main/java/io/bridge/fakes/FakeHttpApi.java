@@ -14,7 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A small HTTP server on a random loopback port, with injected faults and call counts per path. */
-abstract class FakeHttpApi implements AutoCloseable {
+public abstract class FakeHttpApi implements AutoCloseable {
 
     protected static final ObjectMapper JSON = new ObjectMapper();
 
@@ -27,12 +27,20 @@ abstract class FakeHttpApi implements AutoCloseable {
     protected volatile long delayMillis;
 
     FakeHttpApi() {
+        this(0);
+    }
+
+    FakeHttpApi(int port) {
         try {
-            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-        server.setExecutor(Executors.newFixedThreadPool(8));
+        server.setExecutor(Executors.newFixedThreadPool(8, task -> {
+            Thread thread = new Thread(task, getClass().getSimpleName());
+            thread.setDaemon(true);
+            return thread;
+        }));
         server.createContext("/", exchange -> {
             String path = exchange.getRequestURI().getPath();
             calls.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();

@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
 /**
- * Iterable's list API as ../shared/reference/iterable-api.md describes it: Api-Key auth, lists by
+ * A stand-in for Iterable's list API, for tests, benchmarks and the demo profile (never enabled
+ * otherwise), as ../shared/reference/iterable-api.md describes the real one: Api-Key auth, lists by
  * name, subscribe/unsubscribe with the bulk response (invalid emails fail, unsubscribing someone
  * absent is notFound), and the record of every channel unsubscribe it was asked for.
  */
@@ -27,8 +28,19 @@ public class FakeIterable extends FakeHttpApi {
     private final AtomicLong ids = new AtomicLong(1000);
     private final Set<String> forgotten = ConcurrentHashMap.newKeySet();
     private volatile int channelUnsubscribes;
+    private volatile java.util.function.BiConsumer<String, Integer> onChange;
+
+    /** Told the list's name and size after every subscribe or unsubscribe call. */
+    public void onChange(java.util.function.BiConsumer<String, Integer> listener) {
+        this.onChange = listener;
+    }
 
     public FakeIterable(String apiKey) {
+        this(0, apiKey);
+    }
+
+    public FakeIterable(int port, String apiKey) {
+        super(port);
         this.apiKey = apiKey;
     }
 
@@ -80,6 +92,11 @@ public class FakeIterable extends FakeHttpApi {
             long id = ids.incrementAndGet();
             lists.put(id, new FakeList(id, name, ConcurrentHashMap.newKeySet()));
             send(exchange, 200, "application/json", "{\"listId\":" + id + "}");
+        } else if (path.equals("/api/lists/getUsers") && method.equals("GET")) {
+            String listId = FakeMixpanel.form(exchange.getRequestURI().getRawQuery()).getOrDefault("listId", "0");
+            FakeList list = lists.get(Long.parseLong(listId));
+            send(exchange, list == null ? 404 : 200, "text/plain",
+                    list == null ? "" : String.join("\n", new TreeSet<>(list.emails())) + "\n");
         } else if (path.equals("/api/lists/subscribe") || path.equals("/api/lists/unsubscribe")) {
             bulk(exchange, path.endsWith("/subscribe"), JSON.readTree(body));
         } else {
@@ -121,6 +138,9 @@ public class FakeIterable extends FakeHttpApi {
             }
         }
         answer.put("successCount", success).put("failCount", invalid.size());
+        if (onChange != null) {
+            onChange.accept(list.name(), list.emails().size());
+        }
         send(exchange, 200, "application/json", answer.toString());
     }
 }

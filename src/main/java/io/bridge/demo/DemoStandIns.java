@@ -1,0 +1,59 @@
+package io.bridge.demo;
+
+import io.bridge.fakes.FakeIterable;
+import io.bridge.fakes.FakeMixpanel;
+import io.bridge.fakes.FakeMixpanel.Member;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Profile;
+
+/**
+ * The "demo" profile: local stand-ins for Mixpanel and Iterable, so that someone without accounts
+ * can watch a cohort export work. A sample cohort of 24 users (4 without email) loses two members
+ * and gains two on every run after the first. Only under {@code --spring.profiles.active=demo}.
+ */
+@Configuration(proxyBeanMethods = false)
+@Profile("demo")
+class DemoStandIns {
+
+    private static final Logger log = LoggerFactory.getLogger("demo");
+    static final long COHORT = 1001;
+
+    @Bean(destroyMethod = "close")
+    FakeMixpanel demoMixpanel(@Value("${bridge.demo.mixpanel-port}") int port, @Value("${bridge.mixpanel.project-id}") String project,
+            @Value("${bridge.mixpanel.username}") String user, @Value("${bridge.mixpanel.secret}") String secret) {
+        FakeMixpanel mixpanel = new FakeMixpanel(port, project, user, secret);
+        List<Member> members = new ArrayList<>();
+        for (int i = 1; i <= 24; i++) {
+            members.add(new Member("user-" + i, i % 6 == 0 ? null : "user" + i + "@demo.example"));
+        }
+        mixpanel.cohort(COHORT, "Demo power users", members);
+        int[] next = {25};
+        mixpanel.changeOnEachRun(COHORT, current -> {
+            List<Member> changed = new ArrayList<>(current.subList(2, current.size()));
+            for (int i = 0; i < 2; i++, next[0]++) {
+                changed.add(new Member("user-" + next[0], "user" + next[0] + "@demo.example"));
+            }
+            log.info("[stand-in Mixpanel] cohort {} changed: {} and {} left, {} and {} joined", COHORT,
+                    current.get(0).distinctId(), current.get(1).distinctId(), "user-" + (next[0] - 2), "user-" + (next[0] - 1));
+            return changed;
+        });
+        log.info("[stand-in Mixpanel] on {} with cohort {} 'Demo power users' (24 members, 4 without email)", mixpanel.baseUrl(), COHORT);
+        return mixpanel;
+    }
+
+    @Bean(destroyMethod = "close")
+    FakeIterable demoIterable(@Value("${bridge.demo.iterable-port}") int port, @Value("${bridge.iterable.api-key}") String key) {
+        FakeIterable iterable = new FakeIterable(port, key);
+        iterable.onChange((list, size) -> log.info("[stand-in Iterable] list '{}' now holds {} members: {}", list, size,
+                iterable.members(list)));
+        log.info("[stand-in Iterable] on {}: GET {}/api/lists/getUsers?listId=<id> -H 'Api-Key: {}' lists a list's members",
+                iterable.baseUrl(), iterable.baseUrl(), key);
+        return iterable;
+    }
+}
