@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The cohort's members with an email, as one run reads them from Mixpanel: kept in the database
@@ -19,9 +20,11 @@ public class RunMembers {
             + "WHEN NOT MATCHED THEN INSERT (run_id, email_key, email, distinct_id) VALUES (v.run_id, v.email_key, v.email, v.distinct_id)";
 
     private final JdbcTemplate jdbc;
+    private final TransactionTemplate transaction;
 
-    public RunMembers(JdbcTemplate jdbc) {
+    public RunMembers(JdbcTemplate jdbc, TransactionTemplate transaction) {
         this.jdbc = jdbc;
+        this.transaction = transaction;
     }
 
     public Page page(long runId) {
@@ -46,8 +49,9 @@ public class RunMembers {
             if (rows.isEmpty()) {
                 return 0;
             }
+            int[] counts = transaction.execute(status -> jdbc.batchUpdate(STAGE, rows)); // one commit per page
             int added = 0;
-            for (int count : jdbc.batchUpdate(STAGE, rows)) {
+            for (int count : counts) {
                 added += count > 0 ? 1 : 0;
             }
             return added;

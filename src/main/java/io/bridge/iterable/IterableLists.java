@@ -36,12 +36,12 @@ public class IterableLists {
 
     private static final String JOINED = "SELECT r.email_key, r.email FROM run_members r WHERE r.run_id = ? AND r.email_key > ? "
             + "AND NOT EXISTS (SELECT 1 FROM list_members m WHERE m.list_id = ? AND m.email_key = r.email_key) "
-            + "ORDER BY r.email_key FETCH FIRST ? ROWS ONLY";
+            + "ORDER BY r.run_id, r.email_key FETCH FIRST ? ROWS ONLY";
     private static final String EVERYONE = "SELECT r.email_key, r.email FROM run_members r WHERE r.run_id = ? AND r.email_key > ? "
-            + "ORDER BY r.email_key FETCH FIRST ? ROWS ONLY";
+            + "ORDER BY r.run_id, r.email_key FETCH FIRST ? ROWS ONLY";
     private static final String LEFT = "SELECT m.email_key, m.email FROM list_members m WHERE m.list_id = ? AND m.email_key > ? "
             + "AND NOT EXISTS (SELECT 1 FROM run_members r WHERE r.run_id = ? AND r.email_key = m.email_key) "
-            + "ORDER BY m.email_key FETCH FIRST ? ROWS ONLY";
+            + "ORDER BY m.list_id, m.email_key FETCH FIRST ? ROWS ONLY";
     private static final String REMEMBER = "MERGE INTO list_members t USING (VALUES (CAST(? AS BIGINT), CAST(? AS VARCHAR(320)), "
             + "CAST(? AS VARCHAR(320)))) AS v(list_id, email_key, email) ON t.list_id = v.list_id AND t.email_key = v.email_key "
             + "WHEN NOT MATCHED THEN INSERT (list_id, email_key, email) VALUES (v.list_id, v.email_key, v.email)";

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Benchmark of cohort export: a cohort of MEMBERS (default 1,000,000) synced to Iterable by the
+# packaged bundle capped at -Xmx256m, against the stand-ins in their own process (rate limits off).
+#
+#   bench/cohort-export.sh            # MEMBERS=1000000 CHURN_PERCENT=1 RUNS=3
+#
+# Reports, per run: the first full sync's wall time and the bundle's peak heap, then a re-sync
+# after CHURN_PERCENT % of the members left and as many joined, with its Iterable write calls.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MEMBERS=${MEMBERS:-1000000}
+CHURN_PERCENT=${CHURN_PERCENT:-1}
+RUNS=${RUNS:-3}
+PORT=${BENCH_PORT:-18381}; MP=18391; IT=18392; CTL=18393
+
+JAR=$(ls target/mixpanel-iterable-bridge-*.jar 2>/dev/null | grep -v original | head -1 || true)
+if [ -z "$JAR" ]; then
+  mvn -q -B package -DskipTests
+  JAR=$(ls target/mixpanel-iterable-bridge-*.jar | grep -v original | head -1)
+fi
+WORK=$(mktemp -d)
+BRIDGE=; FAKES=; SAMPLER=
+cleanup() { for p in $SAMPLER $BRIDGE $FAKES; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+wait_for_run() { # prints the run as JSON once it has ended
+  while :; do
+    local run
+    run=$(curl -sf "http://127.0.0.1:$PORT/api/exports/1/runs" | python3 -c "import json,sys; r=json.load(sys.stdin)[0]; print(json.dumps(r))")
+    if [ "$(echo "$run" | json 'd["status"]')" != running ]; then echo "$run"; return; fi
+    sleep 0.5
+  done
+}
+
+seconds() { echo "$1" | python3 -c "
+import json,sys,datetime
+r=json.load(sys.stdin); p=lambda s: datetime.datetime.fromisoformat(s.replace('Z','+00:00'))
+print('%.1f' % (p(r['endedAt'])-p(r['startedAt'])).total_seconds())"; }
+
+echo "== cohort export: $MEMBERS members, bundle -Xmx256m, stand-ins without rate limits, $(nproc) cores"
+for run in $(seq 1 "$RUNS"); do
+  java -Xmx3g -Dloader.main=io.bridge.fakes.StandInServer -cp "$JAR" org.springframework.boot.loader.launch.PropertiesLauncher \
+    $MP $IT $CTL "$MEMBERS" > "$WORK/fakes.log" 2>&1 &
+  FAKES=$!
+  until grep -q "stand-ins ready" "$WORK/fakes.log"; do sleep 0.5; done
+  rm -rf "$WORK/data"
+  BRIDGE_DATA_DIR="$WORK/data" BRIDGE_MIXPANEL_BASEURL=http://127.0.0.1:$MP BRIDGE_MIXPANEL_PROJECTID=1 \
+  BRIDGE_MIXPANEL_USERNAME=bench BRIDGE_MIXPANEL_SECRET=bench-secret BRIDGE_MIXPANEL_QUERIESPERHOUR=1000000 \
+  BRIDGE_ITERABLE_BASEURL=http://127.0.0.1:$IT BRIDGE_ITERABLE_APIKEY=bench-key BRIDGE_EXPORTS_DYNAMICCRON="0 0 0 1 1 ? 2099" \
+    java -Xmx256m ${BRIDGE_JAVA_OPTS:-} -jar "$JAR" --server.port=$PORT --logging.level.root=WARN > "$WORK/bridge.log" 2>&1 &
+  BRIDGE=$!
+  until curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/exports"; do sleep 0.5; done
+  # peak heap: used = S0U + S1U + EU + OU (KiB), sampled every 200 ms
+  ( while kill -0 $BRIDGE 2>/dev/null; do jstat -gc $BRIDGE 2>/dev/null | awk 'NR==2 { printf "%.0f\n", ($3+$4+$6+$8)/1024 }'; sleep 0.2; done ) > "$WORK/heap" &
+  SAMPLER=$!
+
+  curl -sf -X POST "http://127.0.0.1:$PORT/api/exports" -H 'Content-Type: application/json' -d '{"cohortId":1,"sync":"dynamic"}' > /dev/null
+  first=$(wait_for_run)
+  peak=$(sort -n "$WORK/heap" | tail -1)
+  before=$(curl -sf "http://127.0.0.1:$CTL/stats")
+  churn=$((MEMBERS * CHURN_PERCENT / 100))
+  curl -sf -X POST "http://127.0.0.1:$CTL/churn?members=$churn" > /dev/null
+  curl -sf -X POST "http://127.0.0.1:$PORT/api/exports" -H 'Content-Type: application/json' -d '{"cohortId":1,"sync":"dynamic"}' > /dev/null
+  sleep 1
+  second=$(wait_for_run)
+  after=$(curl -sf "http://127.0.0.1:$CTL/stats")
+  writes=$(( $(echo "$after" | json 'd["subscribeCalls"]+d["unsubscribeCalls"]') - $(echo "$before" | json 'd["subscribeCalls"]+d["unsubscribeCalls"]') ))
+  echo "run $run: first sync $(echo "$first" | json 'd["status"]') in $(seconds "$first") s (added $(echo "$first" | json 'd["added"]'), mixpanel calls $(echo "$first" | json 'd["mixpanelCalls"]'), iterable calls $(echo "$first" | json 'd["iterableCalls"]')), peak heap ${peak} MiB of 256; re-sync after ${CHURN_PERCENT}% churn: $(echo "$second" | json 'd["status"]') in $(seconds "$second") s, +$(echo "$second" | json 'd["added"]') -$(echo "$second" | json 'd["removed"]'), Iterable write calls $writes; list holds $(echo "$after" | json 'd["listSize"]')"
+  echo "$(seconds "$first") $peak $writes" >> "$WORK/summary"
+  kill $SAMPLER $BRIDGE $FAKES 2>/dev/null || true; wait $BRIDGE $FAKES 2>/dev/null || true; SAMPLER=; BRIDGE=; FAKES=
+done
+median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+echo "median of $RUNS: first full sync $(cut -d' ' -f1 "$WORK/summary" | median) s, peak heap $(cut -d' ' -f2 "$WORK/summary" | median) MiB, re-sync Iterable write calls $(cut -d' ' -f3 "$WORK/summary" | median)"
