@@ -38,9 +38,12 @@ public class ExportRuns {
     private final ExportProperties exports;
     private final List<String> missingSettings;
     private final Set<Long> running = ConcurrentHashMap.newKeySet();
+    private final RunMembers members;
 
-    public ExportRuns(JdbcTemplate jdbc, ExportProperties exports, MixpanelProperties mixpanel, IterableProperties iterable) {
+    public ExportRuns(JdbcTemplate jdbc, ExportProperties exports, MixpanelProperties mixpanel, IterableProperties iterable,
+            RunMembers members) {
         this.jdbc = jdbc;
+        this.members = members;
         this.exports = exports;
         this.missingSettings = missing(mixpanel, iterable);
     }
@@ -171,7 +174,6 @@ public class ExportRuns {
         }
     }
 
-    @Transactional
     public void succeed(@ExchangeProperty("run") ExportRun run) {
         end(run, "succeeded", null);
         Timestamp now = Timestamp.from(Instant.now());
@@ -202,7 +204,7 @@ public class ExportRuns {
                     status, Timestamp.from(Instant.now()), run.cohortName, run.listId, run.listName, run.cohortMembers,
                     run.withEmail, run.skippedNoEmail, run.added, run.removed, run.failed, run.mixpanelCalls,
                     run.iterableCalls, error == null ? null : error.substring(0, Math.min(error.length(), 2000)), run.id);
-            jdbc.update("DELETE FROM run_members WHERE run_id = ?", run.id);
+            members.clear(run.id);
         } finally {
             running.remove(run.cohortId);
         }

@@ -27,6 +27,18 @@ public class RunMembers {
         this.transaction = transaction;
     }
 
+    /**
+     * Removes a run's staged members, 10,000 per transaction: one transaction over a million rows
+     * would hold them all in memory until it commits.
+     */
+    public void clear(long runId) {
+        String chunk = "DELETE FROM run_members WHERE run_id = ? AND email_key <= (SELECT MAX(email_key) FROM "
+                + "(SELECT email_key FROM run_members WHERE run_id = ? ORDER BY run_id, email_key FETCH FIRST 10000 ROWS ONLY) c)";
+        while (Boolean.TRUE.equals(transaction.execute(status -> jdbc.update(chunk, runId, runId) > 0))) {
+            // next chunk
+        }
+    }
+
     public Page page(long runId) {
         return new Page(runId);
     }

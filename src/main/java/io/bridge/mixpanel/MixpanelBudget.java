@@ -25,16 +25,36 @@ public class MixpanelBudget {
 
     /** Takes one query from the budget, or throws when the last hour used it all. */
     public synchronized void take() {
-        Instant now = clock.instant();
-        while (!spent.isEmpty() && spent.peekFirst().isBefore(now.minus(Duration.ofHours(1)))) {
-            spent.pollFirst();
-        }
+        Instant now = forget();
         if (spent.size() >= perHour) {
             throw new BudgetExhaustedException("Mixpanel query budget used up: " + perHour + " queries in the last hour "
                     + "(bridge.mixpanel.queries-per-hour; every page of a cohort is one query). The run stopped without "
                     + "changing the list beyond what it already sent; the next run converges once the budget allows.");
         }
         spent.addLast(now);
+    }
+
+    /**
+     * Before reading a cohort: throws when its pages cannot fit in what is left of the budget, so
+     * that a run does not start what it cannot finish.
+     */
+    public synchronized void ensureFits(long cohortId, long members, int pageSize) {
+        forget();
+        long pages = Math.max(1, (members + pageSize - 1) / pageSize);
+        int left = perHour - spent.size();
+        if (pages > left) {
+            throw new BudgetExhaustedException("cohort " + cohortId + " has " + members + " members: reading it takes "
+                    + pages + " Mixpanel queries, but only " + left + " of " + perHour + " are left this hour "
+                    + "(bridge.mixpanel.queries-per-hour). The run did not start; a later run will, once the budget allows.");
+        }
+    }
+
+    private Instant forget() {
+        Instant now = clock.instant();
+        while (!spent.isEmpty() && spent.peekFirst().isBefore(now.minus(Duration.ofHours(1)))) {
+            spent.pollFirst();
+        }
+        return now;
     }
 
     public static class BudgetExhaustedException extends RuntimeException {

@@ -25,6 +25,8 @@ import org.springframework.stereotype.Component;
 @Component("mixpanelCohorts")
 public class MixpanelCohorts {
 
+    /** Mixpanel's engage page size. */
+    static final int PAGE_SIZE = 1000;
     static final String OUTPUT_PROPERTIES = "[\"$email\",\"$first_name\",\"$last_name\"]";
 
     private final ObjectMapper mapper = new ObjectMapper();
@@ -47,6 +49,7 @@ public class MixpanelCohorts {
         for (JsonNode cohort : mapper.readTree(body)) {
             if (cohort.path("id").asLong() == run.getCohortId()) {
                 run.cohortName(cohort.path("name").asText());
+                budget.ensureFits(run.getCohortId(), cohort.path("count").asLong(0), PAGE_SIZE);
                 return;
             }
         }
@@ -72,7 +75,7 @@ public class MixpanelCohorts {
     public void acceptPage(@Body InputStream body, @ExchangeProperty("run") ExportRun run) throws IOException {
         JsonNode page = mapper.readTree(body);
         JsonNode results = page.path("results");
-        int pageSize = page.path("page_size").asInt(1000);
+        int pageSize = page.path("page_size").asInt(PAGE_SIZE);
         RunMembers.Page staged = members.page(run.getId());
         int withoutEmail = 0;
         for (JsonNode member : results) {

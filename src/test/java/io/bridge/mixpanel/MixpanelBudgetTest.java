@@ -1,0 +1,39 @@
+package io.bridge.mixpanel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class MixpanelBudgetTest {
+
+    final MixpanelBudget budget = new MixpanelBudget(new MixpanelProperties("https://mixpanel.com", "1", "u", "s", 3, 5));
+
+    @Test
+    void aCohortThatCannotFitInWhatIsLeftDoesNotStart() {
+        budget.take();
+        budget.ensureFits(7, 2000, 1000); // 2 pages, 2 left
+
+        assertThatThrownBy(() -> budget.ensureFits(7, 2001, 1000))
+                .hasMessageContaining("takes 3 Mixpanel queries, but only 2 of 3 are left this hour");
+    }
+
+    @Test
+    void theBudgetStopsTheFourthQueryOfTheHour() {
+        budget.take();
+        budget.take();
+        budget.take();
+
+        assertThatThrownBy(budget::take).isInstanceOf(MixpanelBudget.BudgetExhaustedException.class)
+                .hasMessageContaining("3 queries in the last hour");
+    }
+
+    @Test
+    void anEmptyCohortStillNeedsOneQuery() {
+        budget.take();
+        budget.take();
+        budget.ensureFits(7, 0, 1000);
+        budget.take();
+        assertThatThrownBy(() -> budget.ensureFits(7, 0, 1000)).hasMessageContaining("only 0 of 3");
+    }
+}
