@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
 import io.bridge.support.BridgeHttpTest;
+import io.bridge.support.StandIns;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,18 +22,13 @@ import org.springframework.test.context.DynamicPropertySource;
 /** Cohort export against stateful fakes of Mixpanel and Iterable: what the list holds after each run. */
 class CohortExportTest extends BridgeHttpTest {
 
-    static final FakeMixpanel MIXPANEL = new FakeMixpanel("4242", "svc-user", "svc-secret");
-    static final FakeIterable ITERABLE = new FakeIterable("iterable-key");
+    static final FakeMixpanel MIXPANEL = StandIns.mixpanel();
+    static final FakeIterable ITERABLE = StandIns.iterable();
 
     @DynamicPropertySource
     static void apis(DynamicPropertyRegistry registry) {
-        registry.add("bridge.mixpanel.base-url", MIXPANEL::baseUrl);
-        registry.add("bridge.mixpanel.project-id", () -> "4242");
-        registry.add("bridge.mixpanel.username", () -> "svc-user");
-        registry.add("bridge.mixpanel.secret", () -> "svc-secret");
+        StandIns.register(registry, MIXPANEL, ITERABLE);
         registry.add("bridge.mixpanel.queries-per-hour", () -> "100000");
-        registry.add("bridge.iterable.base-url", ITERABLE::baseUrl);
-        registry.add("bridge.iterable.api-key", () -> "iterable-key");
         registry.add("bridge.exports.retry-delay", () -> "10ms");
         registry.add("bridge.exports.retries", () -> "3");
         registry.add("bridge.exports.batch-size", () -> "2");

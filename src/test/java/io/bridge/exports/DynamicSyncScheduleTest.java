@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
 import io.bridge.support.BridgeHttpTest;
+import io.bridge.support.StandIns;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -18,17 +19,12 @@ import org.springframework.test.context.DynamicPropertySource;
 /** Dynamic syncs fired by Quartz itself (a 2-second cron here, 15 minutes by default). */
 class DynamicSyncScheduleTest extends BridgeHttpTest {
 
-    static final FakeMixpanel MIXPANEL = new FakeMixpanel("7", "u", "s");
-    static final FakeIterable ITERABLE = new FakeIterable("k");
+    static final FakeMixpanel MIXPANEL = StandIns.mixpanel();
+    static final FakeIterable ITERABLE = StandIns.iterable();
 
     @DynamicPropertySource
     static void apis(DynamicPropertyRegistry registry) {
-        registry.add("bridge.mixpanel.base-url", MIXPANEL::baseUrl);
-        registry.add("bridge.mixpanel.project-id", () -> "7");
-        registry.add("bridge.mixpanel.username", () -> "u");
-        registry.add("bridge.mixpanel.secret", () -> "s");
-        registry.add("bridge.iterable.base-url", ITERABLE::baseUrl);
-        registry.add("bridge.iterable.api-key", () -> "k");
+        StandIns.register(registry, MIXPANEL, ITERABLE);
         registry.add("bridge.exports.dynamic-cron", () -> "0/2 * * * * ?");
     }
 
