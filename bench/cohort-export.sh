@@ -50,7 +50,8 @@ for run in $(seq 1 "$RUNS"); do
   BRIDGE_DATA_DIR="$WORK/data" BRIDGE_MIXPANEL_BASEURL=http://127.0.0.1:$MP BRIDGE_MIXPANEL_PROJECTID=1 \
   BRIDGE_MIXPANEL_USERNAME=bench BRIDGE_MIXPANEL_SECRET=bench-secret BRIDGE_MIXPANEL_QUERIESPERHOUR=1000000 \
   BRIDGE_ITERABLE_BASEURL=http://127.0.0.1:$IT BRIDGE_ITERABLE_APIKEY=bench-key BRIDGE_EXPORTS_DYNAMICCRON="0 0 0 1 1 ? 2099" \
-    java -Xmx256m ${BRIDGE_JAVA_OPTS:-} -jar "$JAR" --server.port=$PORT --logging.level.root=WARN > "$WORK/bridge.log" 2>&1 &
+    java -Xmx256m ${BRIDGE_JAVA_OPTS:-} -jar "$JAR" --server.port=$PORT --logging.level.root=WARN \
+      --logging.level.io.bridge.exports.ExportRuns=INFO > "$WORK/bridge.log" 2>&1 &
   BRIDGE=$!
   until curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/exports"; do sleep 0.5; done
   # peak heap: used = S0U + S1U + EU + OU (KiB), sampled every 200 ms
@@ -69,6 +70,7 @@ for run in $(seq 1 "$RUNS"); do
   after=$(curl -sf "http://127.0.0.1:$CTL/stats")
   writes=$(( $(echo "$after" | json 'd["subscribeCalls"]+d["unsubscribeCalls"]') - $(echo "$before" | json 'd["subscribeCalls"]+d["unsubscribeCalls"]') ))
   echo "run $run: first sync $(echo "$first" | json 'd["status"]') in $(seconds "$first") s (added $(echo "$first" | json 'd["added"]'), mixpanel calls $(echo "$first" | json 'd["mixpanelCalls"]'), iterable calls $(echo "$first" | json 'd["iterableCalls"]')), peak heap ${peak} MiB of 256; re-sync after ${CHURN_PERCENT}% churn: $(echo "$second" | json 'd["status"]') in $(seconds "$second") s, +$(echo "$second" | json 'd["added"]') -$(echo "$second" | json 'd["removed"]'), Iterable write calls $writes; list holds $(echo "$after" | json 'd["listSize"]')"
+  grep -o 'export of cohort 1 .*' "$WORK/bridge.log" | sed 's/^/  /'
   echo "$(seconds "$first") $peak $writes" >> "$WORK/summary"
   kill $SAMPLER $BRIDGE $FAKES 2>/dev/null || true; wait $BRIDGE $FAKES 2>/dev/null || true; SAMPLER=; BRIDGE=; FAKES=
 done

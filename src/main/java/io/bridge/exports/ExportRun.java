@@ -29,6 +29,27 @@ public class ExportRun {
     int mixpanelCalls;
     int iterableCalls;
 
+    // when each phase ended, for the run's log line
+    final long startedNanos = System.nanoTime();
+    final java.util.Map<String, Long> phaseEnds = new java.util.LinkedHashMap<>();
+
+    /** Notes that a phase (read, subscribe, unsubscribe, cleanup) ended now. */
+    public void phaseEnded(String name) {
+        phaseEnds.put(name, System.nanoTime());
+    }
+
+    /** "read 12.1 s, subscribe 30.2 s, ..." */
+    public String phaseTimes() {
+        StringBuilder times = new StringBuilder();
+        long from = startedNanos;
+        for (java.util.Map.Entry<String, Long> phase : phaseEnds.entrySet()) {
+            times.append(times.length() == 0 ? "" : ", ").append(phase.getKey()).append(' ')
+                    .append(String.format(java.util.Locale.ROOT, "%.1f s", (phase.getValue() - from) / 1e9));
+            from = phase.getValue();
+        }
+        return times.toString();
+    }
+
     // Mixpanel paging
     String sessionId;
     int page;
@@ -116,6 +137,7 @@ public class ExportRun {
 
     /** Starts a phase: the first batch is read from the start. */
     public void phase(Phase phase) {
+        phaseEnded(phase == Phase.SUBSCRIBE ? "read" : "subscribe");
         this.phase = phase;
         this.lastKey = "";
         this.batch.clear();

@@ -175,14 +175,17 @@ public class ExportRuns {
     }
 
     public void succeed(@ExchangeProperty("run") ExportRun run) {
+        run.phaseEnded("unsubscribe");
         end(run, "succeeded", null);
+        run.phaseEnded("cleanup");
         Timestamp now = Timestamp.from(Instant.now());
         jdbc.update("UPDATE cohort_exports SET last_run_at = ? WHERE cohort_id = ?", now, run.cohortId);
         if (run.fullRefresh) {
             jdbc.update("UPDATE cohort_exports SET last_full_refresh_at = ? WHERE cohort_id = ?", now, run.cohortId);
         }
-        log.info("export of cohort {} to list '{}' ({}): {} members, {} with email, +{} -{}, {} failed",
-                run.cohortId, run.listName, run.listId, run.cohortMembers, run.withEmail, run.added, run.removed, run.failed);
+        log.info("export of cohort {} to list '{}' ({}): {} members, {} with email, +{} -{}, {} failed ({})",
+                run.cohortId, run.listName, run.listId, run.cohortMembers, run.withEmail, run.added, run.removed, run.failed,
+                run.phaseTimes());
     }
 
     public void fail(@ExchangeProperty("run") ExportRun run, Exchange exchange) {
