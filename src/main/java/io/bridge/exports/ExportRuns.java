@@ -82,6 +82,9 @@ public class ExportRuns {
         if (interrupted > 0) {
             log.warn("{} export runs were interrupted by a restart; their next runs converge the lists", interrupted);
         }
+        for (Long runId : jdbc.queryForList("SELECT DISTINCT run_id FROM run_members", Long.class)) {
+            members.clear(runId); // left by a stop during a run or its cleanup
+        }
         for (ExportProperties.Declared declared : exports.cohorts()) {
             save(declared.cohortId(), declared.sync(), "config");
         }
@@ -199,6 +202,11 @@ public class ExportRuns {
         log.warn("export of cohort {} failed: {}", run.cohortId, error);
     }
 
+    /**
+     * Records the run's outcome and frees the cohort for its next run, then removes the run's staged
+     * members (housekeeping: for a large cohort this takes a while, and the next run does not need
+     * to wait for it).
+     */
     private void end(ExportRun run, String status, String error) {
         try {
             jdbc.update("UPDATE sync_runs SET status = ?, ended_at = ?, cohort_name = ?, list_id = ?, list_name = ?, "
@@ -207,10 +215,10 @@ public class ExportRuns {
                     status, Timestamp.from(Instant.now()), run.cohortName, run.listId, run.listName, run.cohortMembers,
                     run.withEmail, run.skippedNoEmail, run.added, run.removed, run.failed, run.mixpanelCalls,
                     run.iterableCalls, error == null ? null : error.substring(0, Math.min(error.length(), 2000)), run.id);
-            members.clear(run.id);
         } finally {
             running.remove(run.cohortId);
         }
+        members.clear(run.id);
     }
 
     /** What went wrong, in words an operator can act on; the APIs' own messages included. */

@@ -277,6 +277,7 @@ class CohortExportTest extends BridgeHttpTest {
         assertThat(second).containsEntry("STATUS", "skipped").containsEntry("ERROR", "a run of this cohort was still going");
         assertThat(jdbc.queryForList("SELECT status FROM sync_runs WHERE cohort_id = 90 ORDER BY id", String.class))
                 .containsExactly("succeeded", "skipped");
+        assertThat(run(90)).as("once a run has ended, the next one runs").containsEntry("STATUS", "succeeded");
         assertThat(ITERABLE.members("mixpanel_Slow_90")).hasSize(4);
     }
 }
