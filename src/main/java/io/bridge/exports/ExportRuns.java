@@ -179,13 +179,14 @@ public class ExportRuns {
 
     public void succeed(@ExchangeProperty("run") ExportRun run) {
         run.phaseEnded("unsubscribe");
-        end(run, "succeeded", null);
-        run.phaseEnded("cleanup");
+        // stamped before the outcome frees the cohort: the next run must see this run's full refresh
         Timestamp now = Timestamp.from(Instant.now());
         jdbc.update("UPDATE cohort_exports SET last_run_at = ? WHERE cohort_id = ?", now, run.cohortId);
         if (run.fullRefresh) {
             jdbc.update("UPDATE cohort_exports SET last_full_refresh_at = ? WHERE cohort_id = ?", now, run.cohortId);
         }
+        end(run, "succeeded", null);
+        run.phaseEnded("cleanup");
         log.info("export of cohort {} to list '{}' ({}): {} members, {} with email, +{} -{}, {} failed ({})",
                 run.cohortId, run.listName, run.listId, run.cohortMembers, run.withEmail, run.added, run.removed, run.failed,
                 run.phaseTimes());
