@@ -51,6 +51,7 @@ public class ExportRun {
     }
 
     // Mixpanel paging
+    boolean mixpanelSlot;
     String sessionId;
     int page;
     boolean morePages = true;
@@ -91,6 +92,14 @@ public class ExportRun {
     public void cohortName(String name) {
         this.cohortName = name;
         this.listName = "mixpanel_" + name + "_" + cohortId;
+    }
+
+    public boolean holdsMixpanelSlot() {
+        return mixpanelSlot;
+    }
+
+    public void holdsMixpanelSlot(boolean holds) {
+        this.mixpanelSlot = holds;
     }
 
     public String sessionId() {

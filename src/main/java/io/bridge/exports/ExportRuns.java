@@ -1,6 +1,7 @@
 package io.bridge.exports;
 
 import io.bridge.iterable.IterableProperties;
+import io.bridge.mixpanel.MixpanelBudget;
 import io.bridge.mixpanel.MixpanelProperties;
 import java.sql.PreparedStatement;
 import java.sql.Timestamp;
@@ -39,11 +40,13 @@ public class ExportRuns {
     private final List<String> missingSettings;
     private final Set<Long> running = ConcurrentHashMap.newKeySet();
     private final RunMembers members;
+    private final MixpanelBudget mixpanelBudget;
 
     public ExportRuns(JdbcTemplate jdbc, ExportProperties exports, MixpanelProperties mixpanel, IterableProperties iterable,
-            RunMembers members) {
+            RunMembers members, MixpanelBudget mixpanelBudget) {
         this.jdbc = jdbc;
         this.members = members;
+        this.mixpanelBudget = mixpanelBudget;
         this.exports = exports;
         this.missingSettings = missing(mixpanel, iterable);
     }
@@ -217,6 +220,7 @@ public class ExportRuns {
                     run.withEmail, run.skippedNoEmail, run.added, run.removed, run.failed, run.mixpanelCalls,
                     run.iterableCalls, error == null ? null : error.substring(0, Math.min(error.length(), 2000)), run.id);
         } finally {
+            mixpanelBudget.leave(run); // a run that failed mid-query gives its slot back
             running.remove(run.cohortId);
         }
         members.clear(run.id);

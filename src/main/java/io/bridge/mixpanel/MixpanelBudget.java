@@ -5,12 +5,17 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import io.bridge.exports.ExportRun;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
- * The project's Mixpanel query budget ({@code bridge.mixpanel.queries-per-hour}, every page one
- * query), shared by all runs: a run that would exceed it stops and says so instead of hammering
- * the API into 429s.
+ * The project's Mixpanel limits, shared by all runs: the hourly query budget
+ * ({@code bridge.mixpanel.queries-per-hour}, every page one query) and the queries in flight at once
+ * ({@code bridge.mixpanel.max-concurrent}). A run that would exceed the budget stops and says so,
+ * and a query waits for a free slot, instead of hammering the API into 429s.
  */
 @Component
 public class MixpanelBudget {
@@ -18,9 +23,45 @@ public class MixpanelBudget {
     private final int perHour;
     private final Deque<Instant> spent = new ArrayDeque<>();
     private final Clock clock = Clock.systemUTC();
+    private final Semaphore slots;
+    private final Duration slotWait;
 
+    @Autowired
     public MixpanelBudget(MixpanelProperties props) {
+        this(props, Duration.ofMinutes(5));
+    }
+
+    MixpanelBudget(MixpanelProperties props, Duration slotWait) {
         this.perHour = props.queriesPerHour();
+        this.slots = new Semaphore(props.maxConcurrent(), true);
+        this.slotWait = slotWait;
+    }
+
+    /** Holds one of the max-concurrent slots for the run's query in flight (kept across its retries). */
+    public void enter(ExportRun run) {
+        if (run.holdsMixpanelSlot()) {
+            return;
+        }
+        boolean entered;
+        try {
+            entered = slots.tryAcquire(slotWait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            entered = false;
+        }
+        if (!entered) {
+            throw new BudgetExhaustedException("no Mixpanel query slot came free within " + slotWait
+                    + " (bridge.mixpanel.max-concurrent queries were in flight the whole time); the next run converges");
+        }
+        run.holdsMixpanelSlot(true);
+    }
+
+    /** Gives the run's slot back, if it holds one. */
+    public void leave(ExportRun run) {
+        if (run.holdsMixpanelSlot()) {
+            run.holdsMixpanelSlot(false);
+            slots.release();
+        }
     }
 
     /** Takes one query from the budget, or throws when the last hour used it all. */

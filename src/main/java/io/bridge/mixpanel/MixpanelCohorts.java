@@ -46,7 +46,13 @@ public class MixpanelCohorts {
     }
 
     public void acceptCohortsList(@Body InputStream body, @ExchangeProperty("run") ExportRun run) throws IOException {
-        for (JsonNode cohort : mapper.readTree(body)) {
+        JsonNode cohorts;
+        try {
+            cohorts = mapper.readTree(body);
+        } finally {
+            budget.leave(run);
+        }
+        for (JsonNode cohort : cohorts) {
             if (cohort.path("id").asLong() == run.getCohortId()) {
                 run.cohortName(cohort.path("name").asText());
                 budget.ensureFits(run.getCohortId(), cohort.path("count").asLong(0), PAGE_SIZE);
@@ -73,7 +79,12 @@ public class MixpanelCohorts {
 
     /** Stages the page's members that have an email, counts those without, and says whether more pages follow. */
     public void acceptPage(@Body InputStream body, @ExchangeProperty("run") ExportRun run) throws IOException {
-        JsonNode page = mapper.readTree(body);
+        JsonNode page;
+        try {
+            page = mapper.readTree(body);
+        } finally {
+            budget.leave(run);
+        }
         JsonNode results = page.path("results");
         int pageSize = page.path("page_size").asInt(PAGE_SIZE);
         RunMembers.Page staged = members.page(run.getId());
@@ -93,6 +104,7 @@ public class MixpanelCohorts {
 
     private void call(Exchange exchange, ExportRun run) {
         budget.take();
+        budget.enter(run);
         run.mixpanelCall();
         OutboundHttp.request(exchange, "POST", "application/x-www-form-urlencoded", "project_id=" + encode(props.projectId()))
                 .setHeader("Authorization", "Basic " + Base64.getEncoder().encodeToString(

@@ -3,6 +3,7 @@ package io.bridge.mixpanel;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.bridge.exports.ExportRun;
 import org.junit.jupiter.api.Test;
 
 class MixpanelBudgetTest {
@@ -26,6 +27,26 @@ class MixpanelBudgetTest {
 
         assertThatThrownBy(budget::take).isInstanceOf(MixpanelBudget.BudgetExhaustedException.class)
                 .hasMessageContaining("3 queries in the last hour");
+    }
+
+    @Test
+    void atMostMaxConcurrentQueriesAreInFlight() {
+        MixpanelBudget twoAtOnce = new MixpanelBudget(
+                new MixpanelProperties("https://mixpanel.com", "1", "u", "s", 60, 2), java.time.Duration.ofMillis(50));
+        ExportRun a = new ExportRun();
+        ExportRun b = new ExportRun();
+        ExportRun c = new ExportRun();
+        twoAtOnce.enter(a);
+        twoAtOnce.enter(a); // a retry keeps its slot
+        twoAtOnce.enter(b);
+
+        assertThatThrownBy(() -> twoAtOnce.enter(c)).hasMessageContaining("no Mixpanel query slot came free");
+        assertThat(c.holdsMixpanelSlot()).isFalse();
+
+        twoAtOnce.leave(a);
+        twoAtOnce.enter(c);
+        assertThat(c.holdsMixpanelSlot()).isTrue();
+        assertThat(a.holdsMixpanelSlot()).isFalse();
     }
 
     @Test
