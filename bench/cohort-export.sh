@@ -42,7 +42,7 @@ print('%.1f' % (p(r['endedAt'])-p(r['startedAt'])).total_seconds())"; }
 
 echo "== cohort export: $MEMBERS members, bundle -Xmx256m, stand-ins without rate limits, $(nproc) cores"
 for run in $(seq 1 "$RUNS"); do
-  java -Xmx3g -Dloader.main=io.bridge.fakes.StandInServer -cp "$JAR" org.springframework.boot.loader.launch.PropertiesLauncher \
+  java -Xmx3g ${STANDIN_JAVA_OPTS:-} -Dloader.main=io.bridge.fakes.StandInServer -cp "$JAR" org.springframework.boot.loader.launch.PropertiesLauncher \
     $MP $IT $CTL "$MEMBERS" > "$WORK/fakes.log" 2>&1 &
   FAKES=$!
   until grep -q "stand-ins ready" "$WORK/fakes.log"; do sleep 0.5; done

@@ -56,9 +56,15 @@ public class ExportRun {
     int page;
     boolean morePages = true;
 
-    // Iterable batches: the emails of the batch in flight, and where the next batch starts
-    Phase phase;
-    final List<String[]> batch = new ArrayList<>(); // {email_key, email}
+    // Iterable: the snapshot was empty when the run found the list (a first sync: nobody can have
+    // left, and nobody read is in it yet), the new members of the page just read, the joiners
+    // waiting for a subscribe batch, the batch in flight, and where the next leavers' batch starts
+    boolean snapshotEmpty;
+    int batchSize = 1000;
+    final List<String[]> pageMembers = new ArrayList<>(); // {email_key, email}
+    final List<String[]> joiners = new ArrayList<>();
+    Phase phase = Phase.SUBSCRIBE;
+    final List<String[]> batch = new ArrayList<>();
     String lastKey = "";
 
     public long getId() {
@@ -81,6 +87,7 @@ public class ExportRun {
         return listId;
     }
 
+    /** True while a batch of leavers waits to be unsubscribed. */
     public boolean isBatchPending() {
         return !batch.isEmpty();
     }
@@ -119,11 +126,13 @@ public class ExportRun {
     }
 
     /** One page of members read: the next page (if any) uses this session. */
-    public void pageRead(String session, int members, int newEmails, int withoutEmail, boolean more) {
+    public void pageRead(String session, int members, List<String[]> newEmails, int withoutEmail, boolean more) {
         sessionId = session;
         page++;
         cohortMembers += members;
-        withEmail += newEmails;
+        withEmail += newEmails.size();
+        pageMembers.clear();
+        pageMembers.addAll(newEmails);
         skippedNoEmail += withoutEmail;
         morePages = more && session != null;
     }
@@ -144,10 +153,10 @@ public class ExportRun {
         return batch;
     }
 
-    /** Starts a phase: the first batch is read from the start. */
-    public void phase(Phase phase) {
-        phaseEnded(phase == Phase.SUBSCRIBE ? "read" : "subscribe");
-        this.phase = phase;
+    /** Starts unsubscribing: subscribing is over, leavers are read from the start. */
+    public void startUnsubscribing() {
+        phaseEnded("read and subscribe");
+        this.phase = Phase.UNSUBSCRIBE;
         this.lastKey = "";
         this.batch.clear();
     }
@@ -156,12 +165,56 @@ public class ExportRun {
         return lastKey;
     }
 
+    /** The next leavers to unsubscribe. */
     public void nextBatch(List<String[]> rows) {
         batch.clear();
         batch.addAll(rows);
         if (!rows.isEmpty()) {
             lastKey = rows.get(rows.size() - 1)[0];
         }
+    }
+
+    public boolean snapshotEmpty() {
+        return snapshotEmpty;
+    }
+
+    public void snapshotEmpty(boolean empty) {
+        this.snapshotEmpty = empty;
+    }
+
+    /** The members of the page just read that are new to this run (each email once per run). */
+    public List<String[]> pageMembers() {
+        return pageMembers;
+    }
+
+    /** True when the page just read brought members that may have to join the list. */
+    public boolean isPageHasMembers() {
+        return !pageMembers.isEmpty();
+    }
+
+    /** Queues members that are not in the list yet (every member on a full refresh). */
+    public void join(List<String[]> members) {
+        joiners.addAll(members);
+        pageMembers.clear();
+    }
+
+    /** True when a full subscribe batch is waiting. */
+    public boolean isBatchFull() {
+        return joiners.size() >= batchSize;
+    }
+
+    /** True while any joiner waits for a subscribe batch. */
+    public boolean isJoinersWaiting() {
+        return !joiners.isEmpty();
+    }
+
+    /** Moves the next batch of joiners into the batch in flight. */
+    public List<String[]> takeJoiners() {
+        List<String[]> next = joiners.subList(0, Math.min(batchSize, joiners.size()));
+        batch.clear();
+        batch.addAll(next);
+        next.clear();
+        return batch;
     }
 
     public void batchDone(int added, int removed, int failed) {

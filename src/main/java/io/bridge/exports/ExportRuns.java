@@ -140,6 +140,7 @@ public class ExportRuns {
         run.cohortId = cohortId;
         run.syncType = (String) export.get("sync_type");
         run.trigger = trigger;
+        run.batchSize = exports.batchSize();
         Object lastFull = export.get("last_full_refresh_at");
         run.fullRefresh = lastFull == null || toInstant(lastFull).plus(exports.fullRefreshInterval()).isBefore(Instant.now());
         run.skipped = !running.add(cohortId);

@@ -1,7 +1,10 @@
 package io.bridge.exports;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -14,7 +17,8 @@ import org.springframework.transaction.support.TransactionTemplate;
 @Component
 public class RunMembers {
 
-    private static final String STAGE = "MERGE INTO run_members t USING (VALUES (CAST(? AS BIGINT), "
+    private static final String INSERT = "INSERT INTO run_members (run_id, email_key, email, distinct_id) VALUES (?, ?, ?, ?)";
+    private static final String MERGE = "MERGE INTO run_members t USING (VALUES (CAST(? AS BIGINT), "
             + "CAST(? AS VARCHAR(320)), CAST(? AS VARCHAR(320)), CAST(? AS VARCHAR(256)))) AS v(run_id, email_key, email, distinct_id) "
             + "ON t.run_id = v.run_id AND t.email_key = v.email_key "
             + "WHEN NOT MATCHED THEN INSERT (run_id, email_key, email, distinct_id) VALUES (v.run_id, v.email_key, v.email, v.distinct_id)";
@@ -46,25 +50,37 @@ public class RunMembers {
     /** One page of members, written in one batch. */
     public class Page {
         private final long runId;
-        private final List<Object[]> rows = new ArrayList<>();
+        private final Map<String, Object[]> rows = new LinkedHashMap<>();
 
         Page(long runId) {
             this.runId = runId;
         }
 
         public void add(String emailKey, String email, String distinctId) {
-            rows.add(new Object[] {runId, emailKey, email, distinctId});
+            rows.putIfAbsent(emailKey, new Object[] {runId, emailKey, email, distinctId});
         }
 
-        /** Writes the page; returns how many emails were new to this run. */
-        public int flush() {
-            if (rows.isEmpty()) {
-                return 0;
+        /**
+         * Writes the page in one transaction; returns its members that are new to this run, as
+         * {email_key, email}. A plain insert is the rule; when an email was already on an earlier
+         * page the insert fails as a whole and the page is merged instead.
+         */
+        public List<String[]> flush() {
+            List<Object[]> batch = new ArrayList<>(rows.values());
+            if (batch.isEmpty()) {
+                return List.of();
             }
-            int[] counts = transaction.execute(status -> jdbc.batchUpdate(STAGE, rows)); // one commit per page
-            int added = 0;
-            for (int count : counts) {
-                added += count > 0 ? 1 : 0;
+            int[] counts;
+            try {
+                counts = transaction.execute(status -> jdbc.batchUpdate(INSERT, batch));
+            } catch (DuplicateKeyException alreadyOnAnEarlierPage) {
+                counts = transaction.execute(status -> jdbc.batchUpdate(MERGE, batch));
+            }
+            List<String[]> added = new ArrayList<>(batch.size());
+            for (int i = 0; i < counts.length; i++) {
+                if (counts[i] != 0) { // 1, or SUCCESS_NO_INFO
+                    added.add(new String[] {(String) batch.get(i)[1], (String) batch.get(i)[2]});
+                }
             }
             return added;
         }

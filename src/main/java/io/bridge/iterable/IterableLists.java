@@ -10,6 +10,7 @@ import io.bridge.exports.ExportRun.Phase;
 import io.bridge.exports.OutboundHttp;
 import java.io.IOException;
 import java.io.InputStream;
+import java.sql.PreparedStatement;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -17,6 +18,7 @@ import java.util.Set;
 import org.apache.camel.Body;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
+import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.annotation.Transactional;
@@ -34,18 +36,15 @@ public class IterableLists {
     /** Failure kinds in Iterable's bulk answer that leave the user out of the list. */
     private static final List<String> FAILURES = List.of("invalidEmails", "conflictEmails", "invalidDataEmails");
 
-    private static final String JOINED = "SELECT r.email_key, r.email FROM run_members r WHERE r.run_id = ? AND r.email_key > ? "
-            + "AND NOT EXISTS (SELECT 1 FROM list_members m WHERE m.list_id = ? AND m.email_key = r.email_key) "
-            + "ORDER BY r.run_id, r.email_key FETCH FIRST ? ROWS ONLY";
-    private static final String EVERYONE = "SELECT r.email_key, r.email FROM run_members r WHERE r.run_id = ? AND r.email_key > ? "
-            + "ORDER BY r.run_id, r.email_key FETCH FIRST ? ROWS ONLY";
     private static final String LEFT = "SELECT m.email_key, m.email FROM list_members m WHERE m.list_id = ? AND m.email_key > ? "
             + "AND NOT EXISTS (SELECT 1 FROM run_members r WHERE r.run_id = ? AND r.email_key = m.email_key) "
             + "ORDER BY m.list_id, m.email_key FETCH FIRST ? ROWS ONLY";
-    private static final String REMEMBER = "MERGE INTO list_members t USING (VALUES (CAST(? AS BIGINT), CAST(? AS VARCHAR(320)), "
+    private static final String INSERT = "INSERT INTO list_members (list_id, email_key, email) VALUES (?, ?, ?)";
+    private static final String MERGE = "MERGE INTO list_members t USING (VALUES (CAST(? AS BIGINT), CAST(? AS VARCHAR(320)), "
             + "CAST(? AS VARCHAR(320)))) AS v(list_id, email_key, email) ON t.list_id = v.list_id AND t.email_key = v.email_key "
             + "WHEN NOT MATCHED THEN INSERT (list_id, email_key, email) VALUES (v.list_id, v.email_key, v.email)";
 
+    private final String inSnapshot; // the page's keys that the list holds, as an index lookup per key
     private final ObjectMapper mapper = new ObjectMapper();
     private final IterableProperties props;
     private final JdbcTemplate jdbc;
@@ -55,6 +54,10 @@ public class IterableLists {
         this.props = props;
         this.jdbc = jdbc;
         this.batchSize = exports.batchSize();
+        // a long IN (?, ?, ...) list makes HSQLDB scan the whole list; an array parameter does not
+        this.inSnapshot = "SELECT email_key FROM list_members WHERE list_id = ? AND email_key "
+                + (jdbc.execute((ConnectionCallback<String>) c -> c.getMetaData().getDatabaseProductName()).startsWith("HSQL")
+                        ? "IN (UNNEST(?))" : "= ANY (?)");
     }
 
     public void listsRequest(Exchange exchange, @ExchangeProperty("run") ExportRun run) {
@@ -66,7 +69,7 @@ public class IterableLists {
     public void acceptLists(@Body InputStream body, @ExchangeProperty("run") ExportRun run) throws IOException {
         for (JsonNode list : mapper.readTree(body).path("lists")) {
             if (run.getListName().equals(list.path("name").asText())) {
-                run.useList(list.path("id").asLong());
+                useList(run, list.path("id").asLong());
                 return;
             }
         }
@@ -84,18 +87,44 @@ public class IterableLists {
         if (!created.path("listId").canConvertToLong()) {
             throw new IllegalStateException("Iterable created no list: " + created);
         }
-        run.useList(created.path("listId").asLong());
+        useList(run, created.path("listId").asLong());
     }
 
-    /** Starts subscribing: the joiners, or every member on a full refresh. */
-    public void startSubscribing(Exchange exchange, @ExchangeProperty("run") ExportRun run) {
-        run.phase(Phase.SUBSCRIBE);
-        nextBatch(exchange, run);
+    private void useList(ExportRun run, long listId) {
+        run.useList(listId);
+        run.snapshotEmpty(jdbc.queryForList("SELECT 1 FROM list_members WHERE list_id = ? FETCH FIRST 1 ROWS ONLY",
+                Integer.class, listId).isEmpty());
     }
 
+    /**
+     * Queues the page's members that are not in the list yet: all of them on a full refresh, or when
+     * the list held nobody as the run began; otherwise those the snapshot lacks.
+     */
+    public void queueJoiners(@ExchangeProperty("run") ExportRun run) {
+        List<String[]> members = run.pageMembers();
+        if (run.fullRefresh() || run.snapshotEmpty() || members.isEmpty()) {
+            run.join(new ArrayList<>(members));
+            return;
+        }
+        String[] keys = members.stream().map(member -> member[0]).toArray(String[]::new);
+        Set<String> inList = new HashSet<>(jdbc.query(connection -> {
+            PreparedStatement select = connection.prepareStatement(inSnapshot);
+            select.setLong(1, run.getListId());
+            select.setArray(2, connection.createArrayOf("VARCHAR", keys));
+            return select;
+        }, (rs, i) -> rs.getString(1)));
+        run.join(members.stream().filter(member -> !inList.contains(member[0])).toList());
+    }
+
+    /** The next batch of joiners, at most bridge.exports.batch-size. */
+    public void subscribeRequest(Exchange exchange, @ExchangeProperty("run") ExportRun run) {
+        bulkRequest(exchange, run, run.takeJoiners());
+    }
+
+    /** Starts unsubscribing who left: nobody can have left a list that held nobody as the run began. */
     public void startUnsubscribing(Exchange exchange, @ExchangeProperty("run") ExportRun run) {
-        run.phase(Phase.UNSUBSCRIBE);
-        nextBatch(exchange, run);
+        run.startUnsubscribing();
+        nextLeavers(exchange, run);
     }
 
     /** Reads Iterable's bulk answer, remembers what it accepted, and prepares the next batch. */
@@ -126,7 +155,7 @@ public class IterableLists {
         }
         int changed = 0;
         if (run.phase() == Phase.SUBSCRIBE) {
-            for (int count : jdbc.batchUpdate(REMEMBER, accepted)) {
+            for (int count : jdbc.batchUpdate(run.snapshotEmpty() ? INSERT : MERGE, accepted)) {
                 changed += count > 0 ? 1 : 0;
             }
         } else if (!accepted.isEmpty()) {
@@ -137,23 +166,25 @@ public class IterableLists {
             jdbc.batchUpdate("INSERT INTO sync_run_failures (run_id, email, reason) VALUES (?, ?, ?)", failures);
         }
         run.batchDone(run.phase() == Phase.SUBSCRIBE ? changed : 0, run.phase() == Phase.UNSUBSCRIBE ? changed : 0, failures.size());
-        nextBatch(exchange, run);
+        if (run.phase() == Phase.UNSUBSCRIBE) {
+            nextLeavers(exchange, run);
+        }
     }
 
-    private void nextBatch(Exchange exchange, ExportRun run) {
-        String sql = run.phase() == Phase.UNSUBSCRIBE ? LEFT : run.fullRefresh() ? EVERYONE : JOINED;
-        Object[] args = run.phase() == Phase.UNSUBSCRIBE
-                ? new Object[] {run.getListId(), run.lastKey(), run.getId(), batchSize}
-                : run.fullRefresh() ? new Object[] {run.getId(), run.lastKey(), batchSize}
-                : new Object[] {run.getId(), run.lastKey(), run.getListId(), batchSize};
-        run.nextBatch(jdbc.query(sql, (rs, i) -> new String[] {rs.getString(1), rs.getString(2)}, args));
-        if (!run.isBatchPending()) {
-            return;
+    private void nextLeavers(Exchange exchange, ExportRun run) {
+        run.nextBatch(run.snapshotEmpty() ? List.of()
+                : jdbc.query(LEFT, (rs, i) -> new String[] {rs.getString(1), rs.getString(2)},
+                        run.getListId(), run.lastKey(), run.getId(), batchSize));
+        if (run.isBatchPending()) {
+            bulkRequest(exchange, run, run.batch());
         }
+    }
+
+    private void bulkRequest(Exchange exchange, ExportRun run, List<String[]> members) {
         call(exchange, run, "POST");
         ObjectNode request = mapper.createObjectNode().put("listId", run.getListId());
         ArrayNode subscribers = request.putArray("subscribers");
-        for (String[] member : run.batch()) {
+        for (String[] member : members) {
             subscribers.addObject().put("email", member[1]);
         }
         if (run.phase() == Phase.SUBSCRIBE) {

@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.List;
 import java.util.Locale;
 import org.apache.camel.Body;
 import org.apache.camel.Exchange;
@@ -77,7 +78,10 @@ public class MixpanelCohorts {
         exchange.getMessage().setBody(form.toString());
     }
 
-    /** Stages the page's members that have an email, counts those without, and says whether more pages follow. */
+    /**
+     * Stages the page's members that have an email, counts those without, hands the run the ones new
+     * to it, and says whether more pages follow.
+     */
     public void acceptPage(@Body InputStream body, @ExchangeProperty("run") ExportRun run) throws IOException {
         JsonNode page;
         try {
@@ -97,7 +101,7 @@ public class MixpanelCohorts {
                 staged.add(email.toLowerCase(Locale.ROOT), email, member.path("$distinct_id").asText(null));
             }
         }
-        int newEmails = staged.flush();
+        List<String[]> newEmails = staged.flush();
         run.pageRead(page.path("session_id").asText(null), results.size(), newEmails, withoutEmail,
                 results.size() >= pageSize && results.size() > 0);
     }

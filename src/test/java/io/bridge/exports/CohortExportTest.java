@@ -179,6 +179,22 @@ class CohortExportTest extends BridgeHttpTest {
     }
 
     @Test
+    void aRejectedSubscribeStopsTheRunBeforeTheNextPage() {
+        MIXPANEL.cohort(65, "Stops", members("a@x.com", "b@x.com", "c@x.com", "d@x.com", "e@x.com", "f@x.com"));
+        exportRuns.save(65, "one-time", "api");
+        ITERABLE.failNext("/api/lists/subscribe", 1, 400, "application/json",
+                "{\"msg\":\"listId is not a static list\",\"code\":\"BadParams\",\"params\":null}");
+
+        Map<String, Object> run = run(65);
+
+        assertThat(run).containsEntry("STATUS", "failed");
+        assertThat((String) run.get("ERROR")).contains("Iterable answered 400").contains("listId is not a static list");
+        assertThat(MIXPANEL.calls("/api/query/engage")).as("page 1 filled a batch; no page after the failure").isEqualTo(1);
+        assertThat(ITERABLE.writeCalls()).isEqualTo(1);
+        assertThat(ITERABLE.members("mixpanel_Stops_65")).isEmpty();
+    }
+
+    @Test
     void failedUpdatesAreRecordedPerEmailAndForgottenUsersAreNotFailures() {
         MIXPANEL.cohort(70, "Mixed", members("good@x.com", "broken@", "gone@x.com"));
         exportRuns.save(70, "one-time", "api");
