@@ -18,7 +18,6 @@ import java.util.Set;
 import org.apache.camel.Body;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
-import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.annotation.Transactional;
@@ -44,7 +43,11 @@ public class IterableLists {
             + "CAST(? AS VARCHAR(320)))) AS v(list_id, email_key, email) ON t.list_id = v.list_id AND t.email_key = v.email_key "
             + "WHEN NOT MATCHED THEN INSERT (list_id, email_key, email) VALUES (v.list_id, v.email_key, v.email)";
 
-    private final String inSnapshot; // the page's keys that the list holds, as an index lookup per key
+    // which of a page's keys the list holds: driven by the keys, one index lookup each (an IN list,
+    // or IN (UNNEST(?)), makes HSQLDB scan the whole list for every page)
+    private static final String IN_SNAPSHOT = "SELECT m.email_key FROM UNNEST(CAST(? AS VARCHAR(320) ARRAY)) AS k(email_key) "
+            + "JOIN list_members m ON m.list_id = ? AND m.email_key = k.email_key";
+
     private final ObjectMapper mapper = new ObjectMapper();
     private final IterableProperties props;
     private final JdbcTemplate jdbc;
@@ -54,10 +57,6 @@ public class IterableLists {
         this.props = props;
         this.jdbc = jdbc;
         this.batchSize = exports.batchSize();
-        // a long IN (?, ?, ...) list makes HSQLDB scan the whole list; an array parameter does not
-        this.inSnapshot = "SELECT email_key FROM list_members WHERE list_id = ? AND email_key "
-                + (jdbc.execute((ConnectionCallback<String>) c -> c.getMetaData().getDatabaseProductName()).startsWith("HSQL")
-                        ? "IN (UNNEST(?))" : "= ANY (?)");
     }
 
     public void listsRequest(Exchange exchange, @ExchangeProperty("run") ExportRun run) {
@@ -108,9 +107,9 @@ public class IterableLists {
         }
         String[] keys = members.stream().map(member -> member[0]).toArray(String[]::new);
         Set<String> inList = new HashSet<>(jdbc.query(connection -> {
-            PreparedStatement select = connection.prepareStatement(inSnapshot);
-            select.setLong(1, run.getListId());
-            select.setArray(2, connection.createArrayOf("VARCHAR", keys));
+            PreparedStatement select = connection.prepareStatement(IN_SNAPSHOT);
+            select.setArray(1, connection.createArrayOf("VARCHAR", keys));
+            select.setLong(2, run.getListId());
             return select;
         }, (rs, i) -> rs.getString(1)));
         run.join(members.stream().filter(member -> !inList.contains(member[0])).toList());
