@@ -61,7 +61,8 @@ public class ExportRun {
     // waiting for a subscribe batch, the batch in flight, and where the next leavers' batch starts
     boolean snapshotEmpty;
     int batchSize = 1000;
-    final List<String[]> pageMembers = new ArrayList<>(); // {email_key, email}
+    final SeenEmails seen = new SeenEmails();
+    final List<String[]> pageMembers = new ArrayList<>(); // {email_key, email, distinct_id}
     final List<String[]> joiners = new ArrayList<>();
     Phase phase = Phase.SUBSCRIBE;
     final List<String[]> batch = new ArrayList<>();
@@ -126,6 +127,11 @@ public class ExportRun {
     }
 
     /** One page of members read: the next page (if any) uses this session. */
+    /** Adds a lower-case email to those read; false when an earlier member of this run had it. */
+    public boolean firstWithEmail(String emailKey) {
+        return seen.add(emailKey);
+    }
+
     public void pageRead(String session, int members, List<String[]> newEmails, int withoutEmail, boolean more) {
         sessionId = session;
         page++;

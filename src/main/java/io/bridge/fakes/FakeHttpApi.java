@@ -18,6 +18,12 @@ public abstract class FakeHttpApi implements AutoCloseable {
 
     protected static final ObjectMapper JSON = new ObjectMapper();
 
+    static {
+        // The JDK server writes a response's headers and body separately; without TCP_NODELAY a
+        // small answer waits ~40 ms for the client's delayed ACK (Nagle), which no real API does.
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+
     record Fault(String pathPrefix, int status, String contentType, String body) {
     }
 

@@ -23,6 +23,8 @@ public class FakeIterable extends FakeHttpApi {
     record FakeList(long id, String name, Set<String> emails) {
     }
 
+    private static final java.util.regex.Pattern EMAIL = java.util.regex.Pattern.compile("[^@\\s]+@[^@\\s]+\\.[^@\\s]+");
+
     private final String apiKey;
     private final Map<Long, FakeList> lists = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong(1000);
@@ -124,7 +126,7 @@ public class FakeIterable extends FakeHttpApi {
         for (JsonNode subscriber : request.path("subscribers")) {
             String email = subscriber.path("email").asText();
             String key = email.toLowerCase(Locale.ROOT);
-            if (!email.matches("[^@\\s]+@[^@\\s]+\\.[^@\\s]+")) {
+            if (!EMAIL.matcher(email).matches()) {
                 invalid.add(email);
             } else if (forgotten.contains(key)) {
                 forgottenEmails.add(email);

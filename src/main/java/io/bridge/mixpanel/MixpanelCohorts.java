@@ -4,11 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.bridge.exports.ExportRun;
 import io.bridge.exports.OutboundHttp;
-import io.bridge.exports.RunMembers;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
@@ -33,12 +33,10 @@ public class MixpanelCohorts {
     private final ObjectMapper mapper = new ObjectMapper();
     private final MixpanelProperties props;
     private final MixpanelBudget budget;
-    private final RunMembers members;
 
-    public MixpanelCohorts(MixpanelProperties props, MixpanelBudget budget, RunMembers members) {
+    public MixpanelCohorts(MixpanelProperties props, MixpanelBudget budget) {
         this.props = props;
         this.budget = budget;
-        this.members = members;
     }
 
     public void cohortsListRequest(Exchange exchange, @ExchangeProperty("run") ExportRun run) {
@@ -79,8 +77,8 @@ public class MixpanelCohorts {
     }
 
     /**
-     * Stages the page's members that have an email, counts those without, hands the run the ones new
-     * to it, and says whether more pages follow.
+     * Reads a page: counts the members without an email, hands the run those whose email it had not
+     * seen yet, and says whether more pages follow.
      */
     public void acceptPage(@Body InputStream body, @ExchangeProperty("run") ExportRun run) throws IOException {
         JsonNode page;
@@ -91,17 +89,17 @@ public class MixpanelCohorts {
         }
         JsonNode results = page.path("results");
         int pageSize = page.path("page_size").asInt(PAGE_SIZE);
-        RunMembers.Page staged = members.page(run.getId());
+        List<String[]> newEmails = new ArrayList<>(results.size());
         int withoutEmail = 0;
         for (JsonNode member : results) {
             String email = member.path("$properties").path("$email").asText("").trim();
+            String key = email.toLowerCase(Locale.ROOT);
             if (email.isEmpty()) {
                 withoutEmail++;
-            } else {
-                staged.add(email.toLowerCase(Locale.ROOT), email, member.path("$distinct_id").asText(null));
+            } else if (run.firstWithEmail(key)) {
+                newEmails.add(new String[] {key, email, member.path("$distinct_id").asText(null)});
             }
         }
-        List<String[]> newEmails = staged.flush();
         run.pageRead(page.path("session_id").asText(null), results.size(), newEmails, withoutEmail,
                 results.size() >= pageSize && results.size() > 0);
     }
