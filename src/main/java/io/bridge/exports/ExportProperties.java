@@ -13,6 +13,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param fullRefreshInterval how often a dynamic sync re-sends every member, to heal lists edited by hand
  * @param retries             retries of a 429 / 5xx / timeout before a run fails
  * @param retryDelay          first retry delay; doubles each retry, with jitter
+ * @param reportsKept         runs of each cohort whose report.csv is kept
  * @param cohorts             exports declared here: {@code [{cohort-id: 1234, sync: dynamic}]}
  */
 @ConfigurationProperties("bridge.exports")
@@ -22,6 +23,7 @@ public record ExportProperties(
         @DefaultValue("1d") Duration fullRefreshInterval,
         @DefaultValue("5") int retries,
         @DefaultValue("1s") Duration retryDelay,
+        @DefaultValue("20") int reportsKept,
         @DefaultValue List<Declared> cohorts) {
 
     public record Declared(long cohortId, @DefaultValue("dynamic") String sync) {

@@ -28,6 +28,8 @@ public class ExportRun {
     int failed;
     int mixpanelCalls;
     int iterableCalls;
+    String iterableBaseUrl;
+    RunReport report;
 
     // when each phase ended, for the run's log line
     final long startedNanos = System.nanoTime();
@@ -67,6 +69,18 @@ public class ExportRun {
     Phase phase = Phase.SUBSCRIBE;
     final List<String[]> batch = new ArrayList<>();
     String lastKey = "";
+
+    /** The API of the Iterable data centre this run writes to. */
+    public String getIterableBaseUrl() {
+        return iterableBaseUrl;
+    }
+
+    /** A line of the run's report.csv. */
+    public void report(String distinctId, String email, String outcome, String reason) {
+        if (report != null) {
+            report.line(distinctId, email, outcome, reason);
+        }
+    }
 
     public long getId() {
         return id;

@@ -1,6 +1,6 @@
 package io.bridge.exports;
 
-import io.bridge.iterable.IterableProperties;
+import io.bridge.iterable.IterableConnection;
 import io.bridge.mixpanel.MixpanelBudget;
 import io.bridge.mixpanel.MixpanelProperties;
 import java.sql.PreparedStatement;
@@ -37,21 +37,25 @@ public class ExportRuns {
 
     private final JdbcTemplate jdbc;
     private final ExportProperties exports;
-    private final List<String> missingSettings;
+    private final List<String> mixpanelMissing;
+    private final IterableConnection iterable;
     private final Set<Long> running = ConcurrentHashMap.newKeySet();
     private final RunMembers members;
+    private final RunReports reports;
     private final MixpanelBudget mixpanelBudget;
 
-    public ExportRuns(JdbcTemplate jdbc, ExportProperties exports, MixpanelProperties mixpanel, IterableProperties iterable,
-            RunMembers members, MixpanelBudget mixpanelBudget) {
+    public ExportRuns(JdbcTemplate jdbc, ExportProperties exports, MixpanelProperties mixpanel, IterableConnection iterable,
+            RunMembers members, RunReports reports, MixpanelBudget mixpanelBudget) {
         this.jdbc = jdbc;
+        this.reports = reports;
         this.members = members;
         this.mixpanelBudget = mixpanelBudget;
         this.exports = exports;
-        this.missingSettings = missing(mixpanel, iterable);
+        this.iterable = iterable;
+        this.mixpanelMissing = missing(mixpanel);
     }
 
-    private static List<String> missing(MixpanelProperties mixpanel, IterableProperties iterable) {
+    private static List<String> missing(MixpanelProperties mixpanel) {
         List<String> missing = new ArrayList<>();
         if (blank(mixpanel.projectId())) {
             missing.add("bridge.mixpanel.project-id (BRIDGE_MIXPANEL_PROJECTID)");
@@ -62,15 +66,17 @@ public class ExportRuns {
         if (blank(mixpanel.secret())) {
             missing.add("bridge.mixpanel.secret (BRIDGE_MIXPANEL_SECRET)");
         }
-        if (blank(iterable.apiKey())) {
-            missing.add("bridge.iterable.api-key (BRIDGE_ITERABLE_APIKEY)");
-        }
         return List.copyOf(missing);
     }
 
-    /** Settings that keep cohort export off; empty when it is on. */
+    /** What keeps cohort export off (Mixpanel settings, an Iterable connection); empty when it is on. */
     public List<String> missingSettings() {
-        return missingSettings;
+        if (iterable.current().connected()) {
+            return mixpanelMissing;
+        }
+        List<String> missing = new ArrayList<>(mixpanelMissing);
+        missing.add("an Iterable connection: PUT /api/integration, or bridge.iterable.api-key (BRIDGE_ITERABLE_APIKEY)");
+        return missing;
     }
 
     /**
@@ -91,9 +97,23 @@ public class ExportRuns {
         for (ExportProperties.Declared declared : exports.cohorts()) {
             save(declared.cohortId(), declared.sync(), "config");
         }
-        if (!missingSettings.isEmpty()) {
-            log.warn("Cohort export is OFF (webhooks still work). Missing settings: {}", String.join(", ", missingSettings));
+        List<Long> declared = exports.cohorts().stream().map(ExportProperties.Declared::cohortId).toList();
+        for (Long undeclared : jdbc.queryForList("SELECT cohort_id FROM cohort_exports WHERE origin = 'config' AND stopped_at IS NULL",
+                Long.class)) {
+            if (!declared.contains(undeclared)) {
+                stop(undeclared);
+                log.info("export of cohort {} stopped: it is no longer declared in bridge.exports.cohorts", undeclared);
+            }
         }
+        List<String> missing = missingSettings();
+        if (!missing.isEmpty()) {
+            log.warn("Cohort export is OFF (webhooks still work). Missing: {}", String.join(", ", missing));
+        }
+    }
+
+    /** Stops an export: no more runs; its runs and the Iterable list stay as they are. */
+    public void stop(long cohortId) {
+        jdbc.update("UPDATE cohort_exports SET stopped_at = ? WHERE cohort_id = ?", Timestamp.from(Instant.now()), cohortId);
     }
 
     /** Records (or changes) an export; a new export of a cohort overwrites the previous one. */
@@ -102,7 +122,8 @@ public class ExportRuns {
         if (!SYNC_TYPES.contains(sync)) {
             throw new IllegalArgumentException("sync must be one of " + SYNC_TYPES + ", got '" + sync + "'");
         }
-        if (jdbc.update("UPDATE cohort_exports SET sync_type = ?, origin = ? WHERE cohort_id = ?", sync, origin, cohortId) == 0) {
+        if (jdbc.update("UPDATE cohort_exports SET sync_type = ?, origin = ?, stopped_at = NULL WHERE cohort_id = ?",
+                sync, origin, cohortId) == 0) {
             jdbc.update("INSERT INTO cohort_exports (cohort_id, sync_type, origin, created_at) VALUES (?, ?, ?, ?)",
                     cohortId, sync, origin, Timestamp.from(Instant.now()));
         }
@@ -110,18 +131,20 @@ public class ExportRuns {
 
     /** Cohorts whose dynamic sync is due at a schedule fire. */
     public List<Long> dueDynamic() {
-        if (!missingSettings.isEmpty()) {
+        if (!missingSettings().isEmpty()) {
             return List.of();
         }
-        return jdbc.queryForList("SELECT cohort_id FROM cohort_exports WHERE sync_type = 'dynamic' ORDER BY cohort_id", Long.class);
+        return jdbc.queryForList("SELECT cohort_id FROM cohort_exports WHERE sync_type = 'dynamic' AND stopped_at IS NULL "
+                + "ORDER BY cohort_id", Long.class);
     }
 
     /** One-time exports declared in configuration that never succeeded: they run at start-up. */
     public List<Long> pendingOneTime() {
-        if (!missingSettings.isEmpty()) {
+        if (!missingSettings().isEmpty()) {
             return List.of();
         }
-        return jdbc.queryForList("SELECT e.cohort_id FROM cohort_exports e WHERE e.sync_type = 'one-time' AND e.origin = 'config' AND NOT EXISTS "
+        return jdbc.queryForList("SELECT e.cohort_id FROM cohort_exports e WHERE e.sync_type = 'one-time' AND e.origin = 'config' "
+                + "AND e.stopped_at IS NULL AND NOT EXISTS "
                 + "(SELECT 1 FROM sync_runs r WHERE r.cohort_id = e.cohort_id AND r.status = 'succeeded') ORDER BY e.cohort_id",
                 Long.class);
     }
@@ -131,8 +154,9 @@ public class ExportRuns {
      * is still going, this one is recorded as skipped.
      */
     public ExportRun begin(@Header("cohortId") long cohortId, @Header("trigger") String trigger, Exchange exchange) {
-        if (!missingSettings.isEmpty()) {
-            throw new IllegalStateException("cohort export is off: set " + String.join(", ", missingSettings));
+        List<String> missing = missingSettings();
+        if (!missing.isEmpty()) {
+            throw new IllegalStateException("cohort export is off: set " + String.join(", ", missing));
         }
         Map<String, Object> export = jdbc.queryForList("SELECT sync_type, last_full_refresh_at FROM cohort_exports WHERE cohort_id = ?",
                 cohortId).stream().findFirst().orElseThrow(() -> new IllegalArgumentException("cohort " + cohortId + " is not exported"));
@@ -141,10 +165,12 @@ public class ExportRuns {
         run.syncType = (String) export.get("sync_type");
         run.trigger = trigger;
         run.batchSize = exports.batchSize();
+        run.iterableBaseUrl = iterable.current().baseUrl();
         Object lastFull = export.get("last_full_refresh_at");
         run.fullRefresh = lastFull == null || toInstant(lastFull).plus(exports.fullRefreshInterval()).isBefore(Instant.now());
         run.skipped = !running.add(cohortId);
         run.id = insertRun(run);
+        run.report = run.skipped ? null : new RunReport();
         exchange.setProperty("run", run);
         if (run.skipped) {
             log.info("export of cohort {} skipped: a run of it is still going", cohortId);
@@ -225,6 +251,7 @@ public class ExportRuns {
             running.remove(run.cohortId);
         }
         members.clear(run.id);
+        reports.store(run);
     }
 
     /** What went wrong, in words an operator can act on; the APIs' own messages included. */
@@ -241,7 +268,11 @@ public class ExportRuns {
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
-    private static Instant toInstant(Object timestamp) {
+    /** A TIMESTAMP WITH TIME ZONE as HSQLDB (OffsetDateTime) or PostgreSQL (Timestamp) returns it; null stays null. */
+    public static Instant toInstant(Object timestamp) {
+        if (timestamp == null) {
+            return null;
+        }
         if (timestamp instanceof Timestamp t) {
             return t.toInstant();
         }

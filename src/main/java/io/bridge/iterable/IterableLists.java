@@ -12,7 +12,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.sql.PreparedStatement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Locale;
+import java.util.Map;
 import java.util.List;
 import java.util.Set;
 import org.apache.camel.Body;
@@ -49,12 +52,12 @@ public class IterableLists {
             + "JOIN list_members m ON m.list_id = ? AND m.email_key = k.email_key";
 
     private final ObjectMapper mapper = new ObjectMapper();
-    private final IterableProperties props;
+    private final IterableConnection connection;
     private final JdbcTemplate jdbc;
     private final int batchSize;
 
-    public IterableLists(IterableProperties props, ExportProperties exports, JdbcTemplate jdbc) {
-        this.props = props;
+    public IterableLists(IterableConnection connection, ExportProperties exports, JdbcTemplate jdbc) {
+        this.connection = connection;
         this.jdbc = jdbc;
         this.batchSize = exports.batchSize();
     }
@@ -112,7 +115,15 @@ public class IterableLists {
             select.setLong(2, run.getListId());
             return select;
         }, (rs, i) -> rs.getString(1)));
-        run.join(members.stream().filter(member -> !inList.contains(member[0])).toList());
+        List<String[]> joiners = new ArrayList<>(members.size());
+        for (String[] member : members) {
+            if (inList.contains(member[0])) {
+                run.report(member[2], member[1], "unchanged", "");
+            } else {
+                joiners.add(member);
+            }
+        }
+        run.join(joiners);
     }
 
     /** The next batch of joiners, at most bridge.exports.batch-size. */
@@ -131,22 +142,27 @@ public class IterableLists {
     public void acceptBatch(@Body InputStream body, Exchange exchange, @ExchangeProperty("run") ExportRun run) throws IOException {
         JsonNode answer = mapper.readTree(body);
         JsonNode failedUpdates = answer.path("failedUpdates");
-        Set<String> failed = new HashSet<>();
+        Map<String, String> failed = new HashMap<>(); // email_key -> kind
         List<Object[]> failures = new ArrayList<>();
         for (String kind : FAILURES) {
             for (JsonNode email : failedUpdates.path(kind)) {
-                failed.add(email.asText().toLowerCase());
+                failed.put(email.asText().toLowerCase(Locale.ROOT), kind);
                 failures.add(new Object[] {run.getId(), email.asText(), kind});
             }
         }
         for (JsonNode email : answer.path("invalidEmails")) { // deprecated top-level form
-            if (failed.add(email.asText().toLowerCase())) {
+            if (failed.putIfAbsent(email.asText().toLowerCase(Locale.ROOT), "invalidEmails") == null) {
                 failures.add(new Object[] {run.getId(), email.asText(), "invalidEmails"});
             }
         }
+        List<String[]> acceptedMembers = new ArrayList<>();
         List<Object[]> accepted = new ArrayList<>();
         for (String[] member : run.batch()) {
-            if (!failed.contains(member[0])) {
+            String kind = failed.get(member[0]);
+            if (kind != null) {
+                run.report(distinctId(member), member[1], "failed", kind);
+            } else {
+                acceptedMembers.add(member);
                 accepted.add(run.phase() == Phase.SUBSCRIBE
                         ? new Object[] {run.getListId(), member[0], member[1]}
                         : new Object[] {run.getListId(), member[0]});
@@ -154,12 +170,15 @@ public class IterableLists {
         }
         int changed = 0;
         if (run.phase() == Phase.SUBSCRIBE) {
-            for (int count : jdbc.batchUpdate(run.snapshotEmpty() ? INSERT : MERGE, accepted)) {
-                changed += count > 0 ? 1 : 0;
+            int[] counts = jdbc.batchUpdate(run.snapshotEmpty() ? INSERT : MERGE, accepted);
+            for (int i = 0; i < counts.length; i++) {
+                changed += counts[i] > 0 ? 1 : 0;
+                run.report(distinctId(acceptedMembers.get(i)), acceptedMembers.get(i)[1], counts[i] > 0 ? "added" : "unchanged", "");
             }
         } else if (!accepted.isEmpty()) {
             jdbc.batchUpdate("DELETE FROM list_members WHERE list_id = ? AND email_key = ?", accepted);
             changed = accepted.size();
+            acceptedMembers.forEach(member -> run.report("", member[1], "removed", "left the cohort"));
         }
         if (!failures.isEmpty()) {
             jdbc.batchUpdate("INSERT INTO sync_run_failures (run_id, email, reason) VALUES (?, ?, ?)", failures);
@@ -194,9 +213,20 @@ public class IterableLists {
         exchange.getMessage().setBody(request.toString());
     }
 
+    private static String distinctId(String[] member) {
+        return member.length > 2 ? member[2] : "";
+    }
+
+    /** Readies a call with the connection's key; a run whose integration was disconnected stops here. */
     private void call(Exchange exchange, ExportRun run, String method) {
+        String apiKey;
+        try {
+            apiKey = connection.apiKey();
+        } catch (IllegalStateException disconnected) {
+            throw new IllegalStateException("the Iterable integration was disconnected during the run, which stopped; "
+                    + "connect again (PUT /api/integration) to resume dynamic syncs");
+        }
         run.iterableCall();
-        OutboundHttp.request(exchange, method, "POST".equals(method) ? "application/json" : null, null)
-                .setHeader("Api-Key", props.apiKey());
+        OutboundHttp.request(exchange, method, "POST".equals(method) ? "application/json" : null, null).setHeader("Api-Key", apiKey);
     }
 }

@@ -2,6 +2,7 @@ package io.bridge.mixpanel;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.bridge.ApiProblem;
 import io.bridge.exports.ExportRun;
 import io.bridge.exports.OutboundHttp;
 import java.io.IOException;
@@ -10,11 +11,14 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import org.apache.camel.Body;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
+import org.apache.camel.Header;
 import org.springframework.stereotype.Component;
 
 /**
@@ -62,6 +66,42 @@ public class MixpanelCohorts {
                 + props.projectId() + ": check the cohort id, or whether the cohort was deleted");
     }
 
+    /** The project's cohorts, for the control plane (one query of the hourly budget). */
+    public void listingRequest(Exchange exchange) {
+        if (props.projectId() == null || props.projectId().isBlank() || props.secret() == null || props.secret().isBlank()) {
+            throw new ApiProblem(409, "mixpanel_not_configured", "Mixpanel is not configured: set BRIDGE_MIXPANEL_PROJECTID, "
+                    + "BRIDGE_MIXPANEL_USERNAME and BRIDGE_MIXPANEL_SECRET (a service account of the project)");
+        }
+        try {
+            budget.take();
+        } catch (MixpanelBudget.BudgetExhaustedException e) {
+            throw new ApiProblem(429, "mixpanel_budget", e.getMessage());
+        }
+        authorize(OutboundHttp.request(exchange, "POST", "application/x-www-form-urlencoded", "project_id=" + encode(props.projectId())));
+        exchange.getMessage().setBody("");
+    }
+
+    /** Mixpanel's cohorts/list answer: {id, name, count, description} per cohort; a refusal is a 502 that quotes Mixpanel. */
+    public List<Map<String, Object>> acceptListing(@Header(Exchange.HTTP_RESPONSE_CODE) int status, @Body InputStream body)
+            throws IOException {
+        JsonNode answer = mapper.readTree(body);
+        if (status != 200) {
+            String message = answer != null && answer.hasNonNull("error") ? answer.get("error").asText() : "no message";
+            throw new ApiProblem(502, "mixpanel_error", "Mixpanel answered " + status + " to cohorts/list: " + message
+                    + (status == 401 ? " (check BRIDGE_MIXPANEL_USERNAME and BRIDGE_MIXPANEL_SECRET)" : ""));
+        }
+        List<Map<String, Object>> cohorts = new ArrayList<>();
+        for (JsonNode cohort : answer) {
+            Map<String, Object> c = new LinkedHashMap<>();
+            c.put("id", cohort.path("id").asLong());
+            c.put("name", cohort.path("name").asText());
+            c.put("size", cohort.path("count").asLong());
+            c.put("description", cohort.path("description").asText(""));
+            cohorts.add(c);
+        }
+        return cohorts;
+    }
+
     /** The next page of members; the first page has no session_id. */
     public void pageRequest(Exchange exchange, @ExchangeProperty("run") ExportRun run) {
         call(exchange, run);
@@ -94,10 +134,14 @@ public class MixpanelCohorts {
         for (JsonNode member : results) {
             String email = member.path("$properties").path("$email").asText("").trim();
             String key = email.toLowerCase(Locale.ROOT);
+            String distinctId = member.path("$distinct_id").asText(null);
             if (email.isEmpty()) {
                 withoutEmail++;
+                run.report(distinctId, "", "skipped-no-email", "set $email on the user profile");
             } else if (run.firstWithEmail(key)) {
-                newEmails.add(new String[] {key, email, member.path("$distinct_id").asText(null)});
+                newEmails.add(new String[] {key, email, distinctId});
+            } else {
+                run.report(distinctId, email, "skipped-duplicate-email", "an earlier member has the same email");
             }
         }
         run.pageRead(page.path("session_id").asText(null), results.size(), newEmails, withoutEmail,
@@ -108,9 +152,12 @@ public class MixpanelCohorts {
         budget.take();
         budget.enter(run);
         run.mixpanelCall();
-        OutboundHttp.request(exchange, "POST", "application/x-www-form-urlencoded", "project_id=" + encode(props.projectId()))
-                .setHeader("Authorization", "Basic " + Base64.getEncoder().encodeToString(
-                        (props.username() + ":" + props.secret()).getBytes(StandardCharsets.UTF_8)));
+        authorize(OutboundHttp.request(exchange, "POST", "application/x-www-form-urlencoded", "project_id=" + encode(props.projectId())));
+    }
+
+    private void authorize(org.apache.camel.Message request) {
+        request.setHeader("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+                (props.username() + ":" + props.secret()).getBytes(StandardCharsets.UTF_8)));
     }
 
     private static String encode(String s) {

@@ -25,7 +25,10 @@ import org.springframework.test.context.ActiveProfiles;
  * it and read the tables. Every test starts with empty tables and a healthy database.
  */
 @CamelSpringBootTest
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+// ./application.yaml would outrank application-test.yaml (files outside the jar beat profile files
+// inside it); listed first, it ranks below the test profile.
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = "spring.config.location=file:./application.yaml,classpath:/")
 @ActiveProfiles("test")
 @Import(BridgeTestConfiguration.class)
 public abstract class BridgeHttpTest {
@@ -57,14 +60,31 @@ public abstract class BridgeHttpTest {
         return (FaultInjectingDataSource) dataSource;
     }
 
-    protected HttpResponse<String> post(String path, String body, Map<String, String> headers) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.ofString(body));
+    /** Basic credentials of the test users (application-test.yaml). */
+    protected static final String ADMIN = basic("test-admin", "test-admin-password");
+    protected static final String VIEWER = basic("test-viewer", "test-viewer-password");
+
+    protected static String basic(String user, String password) {
+        return "Basic " + java.util.Base64.getEncoder().encodeToString((user + ":" + password).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** A request as the test ADMIN to /api paths, unless the headers carry their own Authorization. */
+    protected HttpResponse<String> request(String method, String path, String body, Map<String, String> headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).method(method,
+                body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         headers.forEach(request::header);
+        if (path.startsWith("/api/") && headers.keySet().stream().noneMatch("Authorization"::equalsIgnoreCase)) {
+            request.header("Authorization", ADMIN);
+        }
         return send(request.build());
     }
 
+    protected HttpResponse<String> post(String path, String body, Map<String, String> headers) {
+        return request("POST", path, body, headers);
+    }
+
     protected HttpResponse<String> get(String path) {
-        return send(HttpRequest.newBuilder(uri(path)).GET().build());
+        return request("GET", path, null, Map.of());
     }
 
     protected HttpResponse<String> send(HttpRequest request) {

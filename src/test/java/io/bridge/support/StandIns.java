@@ -10,7 +10,7 @@ public final class StandIns {
     public static final String PROJECT = "1";
     public static final String USER = "u";
     public static final String SECRET = "s";
-    public static final String API_KEY = "k";
+    public static final String API_KEY = "0123456789abcdef0123456789abcd42";
 
     private StandIns() {
     }
@@ -30,5 +30,7 @@ public final class StandIns {
         registry.add("bridge.mixpanel.secret", () -> SECRET);
         registry.add("bridge.iterable.base-url", iterable::baseUrl);
         registry.add("bridge.iterable.api-key", () -> API_KEY);
+        registry.add("bridge.iterable.data-centers.US", iterable::baseUrl);
+        registry.add("bridge.iterable.data-centers.EU", iterable::baseUrl);
     }
 }

@@ -1,0 +1,107 @@
+package io.bridge.iterable;
+
+import io.bridge.exports.ExportRuns;
+import io.bridge.security.SecretBox;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.springframework.core.env.Environment;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * The bridge's connection to Iterable: made over the control plane (table
+ * {@code iterable_connection}, which then wins) or, until then, in configuration
+ * ({@code bridge.iterable.api-key}). The API key is resolved at each use and never kept in clear
+ * in the database: an environment variable holds it (a reference), or it is stored encrypted.
+ */
+@Component("iterableConnection")
+public class IterableConnection {
+
+    /** The connection as it stands; {@code key} is how the key is held, never the key itself. */
+    public record State(boolean connected, String dataCenter, String baseUrl, String key, String keyLast4,
+            Instant connectedAt) {
+    }
+
+    private final JdbcTemplate jdbc;
+    private final IterableProperties props;
+    private final Environment environment;
+    private final SecretBox secrets;
+
+    public IterableConnection(JdbcTemplate jdbc, IterableProperties props, Environment environment, SecretBox secrets) {
+        this.jdbc = jdbc;
+        this.props = props;
+        this.environment = environment;
+        this.secrets = secrets;
+    }
+
+    public State current() {
+        Map<String, Object> row = row();
+        if (row == null) {
+            boolean configured = props.apiKey() != null && !props.apiKey().isBlank();
+            return new State(configured, props.dataCenter(), props.baseUrl(),
+                    configured ? "configuration (bridge.iterable.api-key)" : null, configured ? last4(props.apiKey()) : null, null);
+        }
+        boolean connected = Boolean.TRUE.equals(row.get("connected"));
+        String dataCenter = (String) row.get("data_center");
+        String ref = (String) row.get("key_ref");
+        return new State(connected, dataCenter, baseUrl(dataCenter),
+                !connected ? null : ref != null ? "environment variable " + ref : "stored encrypted",
+                connected ? (String) row.get("key_last4") : null, ExportRuns.toInstant(row.get("connected_at")));
+    }
+
+    /** The API key of the current connection; throws when disconnected. */
+    public String apiKey() {
+        Map<String, Object> row = row();
+        if (row == null && props.apiKey() != null && !props.apiKey().isBlank()) {
+            return props.apiKey();
+        }
+        if (row == null || !Boolean.TRUE.equals(row.get("connected"))) {
+            throw new IllegalStateException("Iterable is not connected: connect it with PUT /api/integration");
+        }
+        String ref = (String) row.get("key_ref");
+        return ref != null ? resolve(ref) : secrets.open((String) row.get("key_sealed"));
+    }
+
+    /** The key an environment variable (or setting) named {@code ref} holds, or null when it holds none. */
+    public String resolve(String ref) {
+        String key = environment.getProperty(ref);
+        return key == null || key.isBlank() ? null : key.trim();
+    }
+
+    public String baseUrl(String dataCenter) {
+        return props.dataCenters().get(dataCenter);
+    }
+
+    public List<String> dataCenters() {
+        return props.dataCenters().keySet().stream().sorted().toList();
+    }
+
+    /** Records a connection whose key Iterable accepted: by reference, or sealed. */
+    public void connect(String dataCenter, String keyRef, String key, String actor) {
+        Timestamp now = Timestamp.from(Instant.now());
+        String sealed = keyRef == null ? secrets.seal(key) : null;
+        jdbc.update("DELETE FROM iterable_connection WHERE id = 1");
+        jdbc.update("INSERT INTO iterable_connection (id, connected, data_center, key_ref, key_sealed, key_last4, connected_at, "
+                + "changed_at, changed_by) VALUES (1, TRUE, ?, ?, ?, ?, ?, ?, ?)", dataCenter, keyRef, sealed, last4(key), now, now, actor);
+    }
+
+    /** Disconnects: no key is kept, the data centre is. */
+    public void disconnect(String actor) {
+        String dataCenter = current().dataCenter();
+        jdbc.update("DELETE FROM iterable_connection WHERE id = 1");
+        jdbc.update("INSERT INTO iterable_connection (id, connected, data_center, changed_at, changed_by) VALUES (1, FALSE, ?, ?, ?)",
+                dataCenter, Timestamp.from(Instant.now()), actor);
+    }
+
+    /** At most the last 4 characters, and none of a key too short to spare them. */
+    static String last4(String key) {
+        return key == null || key.length() < 16 ? "" : key.substring(key.length() - 4);
+    }
+
+    private Map<String, Object> row() {
+        List<Map<String, Object>> rows = jdbc.queryForList("SELECT * FROM iterable_connection WHERE id = 1");
+        return rows.isEmpty() ? null : rows.get(0);
+    }
+}

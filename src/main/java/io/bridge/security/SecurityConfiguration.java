@@ -1,0 +1,118 @@
+package io.bridge.security;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.annotation.Order;
+import org.springframework.http.HttpMethod;
+import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.config.http.SessionCreationPolicy;
+import org.springframework.security.core.userdetails.User;
+import org.springframework.security.core.userdetails.UserDetails;
+import org.springframework.security.core.userdetails.UserDetailsService;
+import org.springframework.security.crypto.factory.PasswordEncoderFactories;
+import org.springframework.security.crypto.password.PasswordEncoder;
+import org.springframework.security.provisioning.InMemoryUserDetailsManager;
+import org.springframework.security.web.SecurityFilterChain;
+
+/**
+ * Who may do what. Webhooks keep their own credentials (bridge.webhooks.iterable), so Spring
+ * Security stays out of /webhooks/**. Health is open for Kubernetes probes. Everything else needs
+ * HTTP Basic: VIEWER may GET /api/**, ADMIN may do everything (the rest of the actuator and Jolokia
+ * included). Answers 401 and 403 as JSON that says what is missing.
+ */
+@Configuration(proxyBeanMethods = false)
+class SecurityConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger(SecurityConfiguration.class);
+    private static final Pattern ENCODED = Pattern.compile("^\\{[A-Za-z0-9_.-]+\\}.+");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Bean
+    @Order(1)
+    SecurityFilterChain webhooks(HttpSecurity http) throws Exception {
+        return http.securityMatcher("/webhooks/**")
+                .authorizeHttpRequests(requests -> requests.anyRequest().permitAll())
+                .csrf(csrf -> csrf.disable())
+                .requestCache(cache -> cache.disable())
+                .sessionManagement(session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+                .build();
+    }
+
+    @Bean
+    @Order(2)
+    SecurityFilterChain controlPlane(HttpSecurity http) throws Exception {
+        return http
+                .authorizeHttpRequests(requests -> requests
+                        .requestMatchers("/actuator/health", "/actuator/health/**").permitAll()
+                        .requestMatchers(HttpMethod.GET, "/api/**").hasAnyRole("ADMIN", "VIEWER")
+                        .anyRequest().hasRole("ADMIN"))
+                .httpBasic(basic -> basic.realmName("bridge").authenticationEntryPoint((request, response, e) -> {
+                    response.setHeader("WWW-Authenticate", "Basic realm=\"bridge\"");
+                    problem(response, 401, "unauthorized", "send HTTP Basic credentials of a bridge user "
+                            + "(bridge.security.admin or bridge.security.viewer)");
+                }))
+                .exceptionHandling(errors -> errors.accessDeniedHandler((request, response, e) -> problem(response, 403,
+                        "forbidden", request.getUserPrincipal().getName() + " may only read (GET); "
+                                + request.getMethod() + " " + request.getRequestURI() + " needs the ADMIN role")))
+                .csrf(csrf -> csrf.disable()) // no cookies, no sessions: Basic on every request
+                .requestCache(cache -> cache.disable())
+                .sessionManagement(session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+                .build();
+    }
+
+    @Bean
+    PasswordEncoder passwordEncoder() {
+        return PasswordEncoderFactories.createDelegatingPasswordEncoder();
+    }
+
+    @Bean
+    UserDetailsService users(SecurityProperties props) {
+        List<UserDetails> users = new ArrayList<>();
+        user(users, "admin", props.admin(), "ADMIN");
+        user(users, "viewer", props.viewer(), "VIEWER");
+        if (users.stream().noneMatch(u -> u.getAuthorities().stream().anyMatch(a -> a.getAuthority().equals("ROLE_ADMIN")))) {
+            log.warn("The control plane has no ADMIN: every /api request gets 401. Set BRIDGE_SECURITY_ADMIN_USERNAME and "
+                    + "BRIDGE_SECURITY_ADMIN_PASSWORD as {bcrypt}<hash> (htpasswd -bnBC 10 \"\" '<password>' | tr -d ':\\n'), "
+                    + "or {noop}<password> for local use only; BRIDGE_SECURITY_VIEWER_* for read-only access.");
+        }
+        return new InMemoryUserDetailsManager(users);
+    }
+
+    private static void user(List<UserDetails> users, String name, SecurityProperties.User user, String role) {
+        if (user.password() == null || user.password().isBlank()) {
+            return;
+        }
+        String setting = "bridge.security." + name;
+        if (user.username() == null || user.username().isBlank()) {
+            throw new IllegalStateException(setting + ".username is not set (BRIDGE_SECURITY_" + name.toUpperCase() + "_USERNAME)");
+        }
+        if (!ENCODED.matcher(user.password()).matches()) {
+            throw new IllegalStateException(setting + ".password must name its encoding: {bcrypt}<hash> "
+                    + "(htpasswd -bnBC 10 \"\" '<password>' | tr -d ':\\n'), or {noop}<password> for local use only");
+        }
+        if (users.stream().anyMatch(u -> u.getUsername().equals(user.username()))) {
+            throw new IllegalStateException("bridge.security.admin and bridge.security.viewer must be different users");
+        }
+        users.add(User.withUsername(user.username()).password(user.password()).roles(role).build());
+    }
+
+    private static void problem(HttpServletResponse response, int status, String error, String message) throws IOException {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", status);
+        body.put("error", error);
+        body.put("message", message);
+        response.setStatus(status);
+        response.setContentType("application/json");
+        JSON.writeValue(response.getOutputStream(), body);
+    }
+}
