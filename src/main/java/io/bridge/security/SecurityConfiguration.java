@@ -13,7 +13,9 @@ import org.slf4j.LoggerFactory;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
+import org.springframework.core.task.TaskDecorator;
 import org.springframework.http.HttpMethod;
+import org.springframework.security.concurrent.DelegatingSecurityContextRunnable;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.core.userdetails.User;
@@ -68,6 +70,15 @@ class SecurityConfiguration {
                 .requestCache(cache -> cache.disable())
                 .sessionManagement(session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
                 .build();
+    }
+
+    /**
+     * platform-http hands each request to the application task executor: the user who sent it
+     * travels along, so that routes (the audit trail) know who made a change.
+     */
+    @Bean
+    TaskDecorator securityContextPropagation() {
+        return DelegatingSecurityContextRunnable::new;
     }
 
     @Bean

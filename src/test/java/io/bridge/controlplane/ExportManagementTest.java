@@ -1,0 +1,183 @@
+package io.bridge.controlplane;
+
+import static io.bridge.controlplane.IntegrationApiTest.assertProblem;
+import static io.bridge.fakes.FakeMixpanel.members;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.bridge.exports.ExportRuns;
+import io.bridge.fakes.FakeIterable;
+import io.bridge.fakes.FakeMixpanel;
+import io.bridge.support.BridgeHttpTest;
+import io.bridge.support.StandIns;
+import java.net.http.HttpResponse;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/** Cohorts, exports and their runs over the control plane, against the stand-ins. */
+class ExportManagementTest extends BridgeHttpTest {
+
+    static final FakeMixpanel MIXPANEL = StandIns.mixpanel();
+    static final FakeIterable ITERABLE = StandIns.iterable();
+    static final Map<String, String> JSON_BODY = Map.of("Content-Type", "application/json");
+
+    @DynamicPropertySource
+    static void apis(DynamicPropertyRegistry registry) {
+        StandIns.register(registry, MIXPANEL, ITERABLE);
+        registry.add("bridge.mixpanel.queries-per-hour", () -> "100000");
+        registry.add("bridge.exports.batch-size", () -> "2");
+    }
+
+    @Autowired
+    ExportRuns exportRuns;
+
+    @AfterAll
+    static void stopFakes() {
+        MIXPANEL.close();
+        ITERABLE.close();
+    }
+
+    @BeforeEach
+    void clean() {
+        for (String table : List.of("audit_log", "sync_run_reports", "sync_run_failures", "sync_runs", "list_members", "cohort_exports",
+                "iterable_connection")) {
+            jdbc.update("DELETE FROM " + table);
+        }
+        MIXPANEL.pageSize(3);
+    }
+
+    @Test
+    void cohortsComeFromMixpanelWithTheirSizeAndExport() {
+        MIXPANEL.cohort(41, "Trial users", members("a@x.com", "b@x.com"));
+        MIXPANEL.cohort(42, "Churned", members("c@x.com"));
+        exportRuns.save(41, "dynamic", "api");
+
+        JsonNode cohorts = json(get("/api/cohorts"));
+
+        JsonNode trial = find(cohorts, 41);
+        assertThat(trial.get("name").asText()).isEqualTo("Trial users");
+        assertThat(trial.get("size").asInt()).isEqualTo(2);
+        assertThat(trial.at("/export/sync").asText()).isEqualTo("dynamic");
+        assertThat(trial.at("/export/status").asText()).isEqualTo("active");
+        assertThat(find(cohorts, 42).get("export").isNull()).isTrue();
+    }
+
+    @Test
+    void exportingACohortMixpanelLacksIs404NamingIt() {
+        assertProblem(post("/api/exports", "{\"cohortId\":404404,\"sync\":\"dynamic\"}", JSON_BODY), 404, "no cohort 404404");
+        assertThat(count("cohort_exports")).isZero();
+    }
+
+    @Test
+    void eachRunHasAReportWithEveryMembersOutcome() {
+        List<FakeMixpanel.Member> cohort = new ArrayList<>(members("ann@x.com", "bob@x.com", "cy@x.com"));
+        cohort.add(new FakeMixpanel.Member("no-email", null));
+        cohort.add(new FakeMixpanel.Member("bob-twice", "BOB@x.com"));
+        cohort.add(new FakeMixpanel.Member("broken", "broken@"));
+        MIXPANEL.cohort(43, "Reported", cohort);
+        exportRuns.save(43, "dynamic", "api");
+        long first = runNow(43);
+
+        String report = get("/api/exports/43/runs/" + first + "/report.csv").body();
+
+        assertThat(report.lines().toList()).first().isEqualTo("distinct_id,email,outcome,reason");
+        assertThat(report.lines().skip(1).toList()).containsExactlyInAnyOrder(
+                "d-0-ann@x.com,ann@x.com,added,",
+                "d-1-bob@x.com,bob@x.com,added,",
+                "d-2-cy@x.com,cy@x.com,added,",
+                "no-email,,skipped-no-email,set $email on the user profile",
+                "bob-twice,BOB@x.com,skipped-duplicate-email,an earlier member has the same email",
+                "broken,broken@,failed,invalidEmails");
+
+        MIXPANEL.cohort(43, "Reported", members("ann@x.com", "cy@x.com", "dee@x.com"));
+        long second = runNow(43);
+        HttpResponse<String> csv = get("/api/exports/43/runs/" + second + "/report.csv");
+
+        assertThat(csv.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).startsWith("text/csv"));
+        assertThat(csv.body().lines().skip(1).toList()).containsExactlyInAnyOrder(
+                "d-0-ann@x.com,ann@x.com,unchanged,",
+                "d-1-cy@x.com,cy@x.com,unchanged,",
+                "d-2-dee@x.com,dee@x.com,added,",
+                ",bob@x.com,removed,left the cohort");
+    }
+
+    @Test
+    void aRunThatDoesNotExistOrHasNoReportIs404() {
+        MIXPANEL.cohort(44, "Few", members("a@x.com"));
+        exportRuns.save(44, "one-time", "api");
+        assertProblem(get("/api/exports/44/runs/999999/report.csv"), 404, "cohort 44 has no run 999999");
+        assertProblem(get("/api/exports/45/runs/1/report.csv"), 404, "cohort 45 is not exported");
+        assertProblem(get("/api/exports/abc"), 400, "cohortId must be a number");
+    }
+
+    @Test
+    void stoppingAnExportEndsItsRunsAndKeepsTheListAndHistory() {
+        MIXPANEL.cohort(46, "Stopped", members("a@x.com"));
+        exportRuns.save(46, "dynamic", "api");
+        runNow(46);
+
+        HttpResponse<String> stopped = request("DELETE", "/api/exports/46", null, Map.of());
+
+        assertThat(stopped.statusCode()).isEqualTo(200);
+        assertThat(json(stopped).get("status").asText()).isEqualTo("stopped");
+        assertThat(json(stopped).get("runs").size()).isEqualTo(1);
+        assertThat(exportRuns.dueDynamic()).doesNotContain(46L);
+        assertThat(ITERABLE.members("mixpanel_Stopped_46")).containsExactly("a@x.com");
+        assertProblem(post("/api/exports/46/run", "", Map.of()), 409, "is stopped: POST /api/exports");
+        assertThat(jdbc.queryForList("SELECT actor || ' ' || action FROM audit_log ORDER BY id", String.class))
+                .containsExactly("test-admin export.run", "test-admin export.stop");
+
+        assertThat(post("/api/exports", "{\"cohortId\":46,\"sync\":\"dynamic\"}", JSON_BODY).statusCode()).isEqualTo(202);
+        assertThat(json(get("/api/exports/46")).get("status").asText()).isEqualTo("active");
+    }
+
+    @Test
+    void exportsDeclaredInApplicationYamlAreChangedThereNotOverTheApi() {
+        MIXPANEL.cohort(47, "Declared", members("a@x.com"));
+        jdbc.update("INSERT INTO cohort_exports (cohort_id, sync_type, origin, created_at) VALUES (47, 'dynamic', 'config', ?)",
+                Timestamp.from(Instant.now()));
+
+        assertProblem(request("DELETE", "/api/exports/47", null, Map.of()), 409, "declared in application.yaml");
+        assertProblem(post("/api/exports", "{\"cohortId\":47,\"sync\":\"one-time\"}", JSON_BODY), 409, "bridge.exports.cohorts");
+        assertThat(json(get("/api/exports/47")).get("origin").asText()).isEqualTo("config");
+    }
+
+    @Test
+    void anUnknownExportIs404() {
+        assertProblem(get("/api/exports/48"), 404, "cohort 48 is not exported");
+        assertProblem(request("DELETE", "/api/exports/48", null, Map.of()), 404, "cohort 48 is not exported");
+        assertProblem(post("/api/exports/48/run", "", Map.of()), 404, "cohort 48 is not exported");
+    }
+
+    /** POST /api/exports/{id}/run and waits for the run to end; returns its id. */
+    private long runNow(long cohortId) {
+        HttpResponse<String> accepted = post("/api/exports/" + cohortId + "/run", "", Map.of());
+        assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+        long runId = json(accepted).get("runId").asLong();
+        for (int i = 0; i < 100; i++) {
+            if (!"running".equals(jdbc.queryForObject("SELECT status FROM sync_runs WHERE id = ?", String.class, runId))) {
+                return runId;
+            }
+            IntegrationApiTest.sleep(50);
+        }
+        throw new AssertionError("run " + runId + " did not end");
+    }
+
+    private static JsonNode find(JsonNode cohorts, long id) {
+        for (JsonNode cohort : cohorts) {
+            if (cohort.get("id").asLong() == id) {
+                return cohort;
+            }
+        }
+        throw new AssertionError("no cohort " + id + " in " + cohorts);
+    }
+}
