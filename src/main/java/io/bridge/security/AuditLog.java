@@ -2,6 +2,7 @@ package io.bridge.security;
 
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -30,7 +31,16 @@ public class AuditLog {
 
     /** The newest entries first, for GET /api/audit. */
     public List<Map<String, Object>> recent() {
-        return jdbc.queryForList("SELECT id AS \"id\", occurred_at AS \"at\", actor AS \"actor\", action AS \"action\", "
-                + "subject AS \"subject\", detail AS \"detail\" FROM audit_log ORDER BY id DESC FETCH FIRST 200 ROWS ONLY");
+        return jdbc.query("SELECT id, occurred_at, actor, action, subject, detail FROM audit_log ORDER BY id DESC "
+                + "FETCH FIRST 200 ROWS ONLY", (rs, i) -> {
+                    Map<String, Object> entry = new LinkedHashMap<>();
+                    entry.put("id", rs.getLong("id"));
+                    entry.put("at", rs.getTimestamp("occurred_at").toInstant().toString());
+                    entry.put("actor", rs.getString("actor"));
+                    entry.put("action", rs.getString("action"));
+                    entry.put("subject", rs.getString("subject"));
+                    entry.put("detail", rs.getString("detail"));
+                    return entry;
+                });
     }
 }

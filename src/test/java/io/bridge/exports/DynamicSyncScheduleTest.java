@@ -8,15 +8,22 @@ import io.bridge.fakes.FakeMixpanel;
 import io.bridge.support.BridgeHttpTest;
 import io.bridge.support.StandIns;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
-/** Dynamic syncs fired by Quartz itself (a 2-second cron here, 15 minutes by default). */
+/**
+ * Dynamic syncs fired by Quartz itself (a 2-second cron here, 15 minutes by default). The context
+ * closes after the class: its scheduler would otherwise keep firing on a database shared with later
+ * tests (PostgreSQL).
+ */
+@DirtiesContext
 class DynamicSyncScheduleTest extends BridgeHttpTest {
 
     static final FakeMixpanel MIXPANEL = StandIns.mixpanel();
@@ -50,6 +57,31 @@ class DynamicSyncScheduleTest extends BridgeHttpTest {
         assertThat(triggers).containsExactly("schedule");
         assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM sync_runs WHERE cohort_id = 5 AND status = 'succeeded'", Integer.class))
                 .isGreaterThanOrEqualTo(2);
+    }
+
+    @Test
+    void disconnectingIterableStopsTheScheduledSyncsAndConnectingResumesThem() throws Exception {
+        MIXPANEL.cohort(6, "Paused", members("a@x.com"));
+        exportRuns.save(6, "dynamic", "api");
+        awaitList("mixpanel_Paused_6", Set.of("a@x.com"));
+
+        assertThat(request("DELETE", "/api/integration", null, Map.of()).statusCode()).isEqualTo(200);
+        Thread.sleep(2500); // a run in flight ends
+        int runsWhenDisconnected = runs(6);
+        MIXPANEL.cohort(6, "Paused", members("a@x.com", "b@x.com"));
+        Thread.sleep(5000); // two and a half periods of the 2-second cron
+
+        assertThat(runs(6)).as("no scheduled run while disconnected").isEqualTo(runsWhenDisconnected);
+        assertThat(ITERABLE.members("mixpanel_Paused_6")).containsExactly("a@x.com");
+
+        assertThat(request("PUT", "/api/integration", "{\"dataCenter\":\"US\",\"apiKeyRef\":\"bridge.iterable.api-key\"}",
+                Map.of("Content-Type", "application/json")).statusCode()).isEqualTo(200);
+        awaitList("mixpanel_Paused_6", Set.of("a@x.com", "b@x.com"));
+        jdbc.update("DELETE FROM iterable_connection");
+    }
+
+    private int runs(long cohortId) {
+        return jdbc.queryForObject("SELECT COUNT(*) FROM sync_runs WHERE cohort_id = ?", Integer.class, cohortId);
     }
 
     private void awaitList(String name, Set<String> expected) throws InterruptedException {

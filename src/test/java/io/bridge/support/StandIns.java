@@ -8,8 +8,8 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 public final class StandIns {
 
     public static final String PROJECT = "1";
-    public static final String USER = "u";
-    public static final String SECRET = "s";
+    public static final String USER = "bridge-sa.0042.mp-service-account";
+    public static final String SECRET = "mixpanel-sa-secret-7f3a9c0e5b";
     public static final String API_KEY = "0123456789abcdef0123456789abcd42";
 
     private StandIns() {
