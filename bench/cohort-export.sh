@@ -13,6 +13,7 @@ MEMBERS=${MEMBERS:-1000000}
 CHURN_PERCENT=${CHURN_PERCENT:-1}
 RUNS=${RUNS:-3}
 PORT=${BENCH_PORT:-18381}; MP=18391; IT=18392; CTL=18393
+ADMIN=bench-admin:bench-password # the control plane's ADMIN, for this run only
 
 JAR=$(ls target/mixpanel-iterable-bridge-*.jar 2>/dev/null | grep -v original | head -1 || true)
 if [ -z "$JAR" ]; then
@@ -29,7 +30,7 @@ json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 wait_for_run() { # prints the run as JSON once it has ended
   while :; do
     local run
-    run=$(curl -sf "http://127.0.0.1:$PORT/api/exports/1/runs" | python3 -c "import json,sys; r=json.load(sys.stdin)[0]; print(json.dumps(r))")
+    run=$(curl -sf -u "$ADMIN" "http://127.0.0.1:$PORT/api/exports/1/runs" | python3 -c "import json,sys; r=json.load(sys.stdin)[0]; print(json.dumps(r))")
     if [ "$(echo "$run" | json 'd["status"]')" != running ]; then echo "$run"; return; fi
     sleep 0.5
   done
@@ -49,22 +50,23 @@ for run in $(seq 1 "$RUNS"); do
   rm -rf "$WORK/data"
   BRIDGE_DATA_DIR="$WORK/data" BRIDGE_MIXPANEL_BASEURL=http://127.0.0.1:$MP BRIDGE_MIXPANEL_PROJECTID=1 \
   BRIDGE_MIXPANEL_USERNAME=bench BRIDGE_MIXPANEL_SECRET=bench-secret BRIDGE_MIXPANEL_QUERIESPERHOUR=1000000 \
+  BRIDGE_SECURITY_ADMIN_USERNAME=${ADMIN%%:*} BRIDGE_SECURITY_ADMIN_PASSWORD="{noop}${ADMIN#*:}" \
   BRIDGE_ITERABLE_BASEURL=http://127.0.0.1:$IT BRIDGE_ITERABLE_APIKEY=bench-key BRIDGE_EXPORTS_DYNAMICCRON="0 0 0 1 1 ? 2099" \
     java -Xmx256m ${BRIDGE_JAVA_OPTS:-} -jar "$JAR" --server.port=$PORT --logging.level.root=WARN \
       --logging.level.io.bridge.exports.ExportRuns=INFO > "$WORK/bridge.log" 2>&1 &
   BRIDGE=$!
-  until curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/exports"; do sleep 0.5; done
+  until curl -sf -u "$ADMIN" -o /dev/null "http://127.0.0.1:$PORT/api/exports"; do sleep 0.5; done
   # peak heap: used = S0U + S1U + EU + OU (KiB), sampled every 200 ms
   ( while kill -0 $BRIDGE 2>/dev/null; do jstat -gc $BRIDGE 2>/dev/null | awk 'NR==2 { printf "%.0f\n", ($3+$4+$6+$8)/1024 }'; sleep 0.2; done ) > "$WORK/heap" &
   SAMPLER=$!
 
-  curl -sf -X POST "http://127.0.0.1:$PORT/api/exports" -H 'Content-Type: application/json' -d '{"cohortId":1,"sync":"dynamic"}' > /dev/null
+  curl -sf -u "$ADMIN" -X POST "http://127.0.0.1:$PORT/api/exports" -H 'Content-Type: application/json' -d '{"cohortId":1,"sync":"dynamic"}' > /dev/null
   first=$(wait_for_run)
   peak=$(sort -n "$WORK/heap" | tail -1)
   before=$(curl -sf "http://127.0.0.1:$CTL/stats")
   churn=$((MEMBERS * CHURN_PERCENT / 100))
   curl -sf -X POST "http://127.0.0.1:$CTL/churn?members=$churn" > /dev/null
-  curl -sf -X POST "http://127.0.0.1:$PORT/api/exports" -H 'Content-Type: application/json' -d '{"cohortId":1,"sync":"dynamic"}' > /dev/null
+  curl -sf -u "$ADMIN" -X POST "http://127.0.0.1:$PORT/api/exports" -H 'Content-Type: application/json' -d '{"cohortId":1,"sync":"dynamic"}' > /dev/null
   sleep 1
   second=$(wait_for_run)
   after=$(curl -sf "http://127.0.0.1:$CTL/stats")
