@@ -1,6 +1,7 @@
 package io.bridge.exports;
 
 import io.bridge.iterable.IterableConnection;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.bridge.mixpanel.MixpanelBudget;
 import io.bridge.mixpanel.MixpanelProperties;
 import java.sql.PreparedStatement;
@@ -42,11 +43,13 @@ public class ExportRuns {
     private final Set<Long> running = ConcurrentHashMap.newKeySet();
     private final RunMembers members;
     private final RunReports reports;
+    private final MeterRegistry meters;
     private final MixpanelBudget mixpanelBudget;
 
     public ExportRuns(JdbcTemplate jdbc, ExportProperties exports, MixpanelProperties mixpanel, IterableConnection iterable,
-            RunMembers members, RunReports reports, MixpanelBudget mixpanelBudget) {
+            RunMembers members, RunReports reports, MixpanelBudget mixpanelBudget, MeterRegistry meters) {
         this.jdbc = jdbc;
+        this.meters = meters;
         this.reports = reports;
         this.members = members;
         this.mixpanelBudget = mixpanelBudget;
@@ -246,6 +249,11 @@ public class ExportRuns {
                     status, Timestamp.from(Instant.now()), run.cohortName, run.listId, run.listName, run.cohortMembers,
                     run.withEmail, run.skippedNoEmail, run.added, run.removed, run.failed, run.mixpanelCalls,
                     run.iterableCalls, error == null ? null : error.substring(0, Math.min(error.length(), 2000)), run.id);
+            meters.counter("bridge.sync.runs", "status", status).increment();
+            meters.counter("bridge.sync.members", "outcome", "added").increment(run.added);
+            meters.counter("bridge.sync.members", "outcome", "removed").increment(run.removed);
+            meters.counter("bridge.sync.members", "outcome", "skipped-no-email").increment(run.skippedNoEmail);
+            meters.counter("bridge.sync.members", "outcome", "failed").increment(run.failed);
         } finally {
             mixpanelBudget.leave(run); // a run that failed mid-query gives its slot back
             running.remove(run.cohortId);

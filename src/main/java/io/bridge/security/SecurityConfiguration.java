@@ -15,6 +15,8 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
 import org.springframework.core.task.TaskDecorator;
 import org.springframework.http.HttpMethod;
+import org.springframework.security.authentication.ProviderManager;
+import org.springframework.security.authentication.dao.DaoAuthenticationProvider;
 import org.springframework.security.concurrent.DelegatingSecurityContextRunnable;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.http.SessionCreationPolicy;
@@ -29,8 +31,9 @@ import org.springframework.security.web.SecurityFilterChain;
 /**
  * Who may do what. Webhooks keep their own credentials (bridge.webhooks.iterable), so Spring
  * Security stays out of /webhooks/**. Health is open for Kubernetes probes. Everything else needs
- * HTTP Basic: VIEWER may GET /api/**, ADMIN may do everything (the rest of the actuator and Jolokia
- * included). Answers 401 and 403 as JSON that says what is missing.
+ * HTTP Basic: VIEWER may GET /api/**, ADMIN may do everything (the rest of the actuator included).
+ * The Jolokia agent on its own port lets in the same ADMIN ({@link JolokiaAdminAuthenticator}).
+ * Answers 401 and 403 as JSON that says what is missing.
  */
 @Configuration(proxyBeanMethods = false)
 class SecurityConfiguration {
@@ -38,6 +41,7 @@ class SecurityConfiguration {
     private static final Logger log = LoggerFactory.getLogger(SecurityConfiguration.class);
     private static final Pattern ENCODED = Pattern.compile("^\\{[A-Za-z0-9_.-]+\\}.+");
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final PasswordEncoder PASSWORDS = PasswordEncoderFactories.createDelegatingPasswordEncoder();
 
     @Bean
     @Order(1)
@@ -83,7 +87,7 @@ class SecurityConfiguration {
 
     @Bean
     PasswordEncoder passwordEncoder() {
-        return PasswordEncoderFactories.createDelegatingPasswordEncoder();
+        return PASSWORDS;
     }
 
     @Bean
@@ -96,7 +100,11 @@ class SecurityConfiguration {
                     + "BRIDGE_SECURITY_ADMIN_PASSWORD as {bcrypt}<hash> (htpasswd -bnBC 10 \"\" '<password>' | tr -d ':\\n'), "
                     + "or {noop}<password> for local use only; BRIDGE_SECURITY_VIEWER_* for read-only access.");
         }
-        return new InMemoryUserDetailsManager(users);
+        InMemoryUserDetailsManager manager = new InMemoryUserDetailsManager(users);
+        DaoAuthenticationProvider provider = new DaoAuthenticationProvider(manager);
+        provider.setPasswordEncoder(PASSWORDS);
+        JolokiaAdminAuthenticator.use(new ProviderManager(provider));
+        return manager;
     }
 
     private static void user(List<UserDetails> users, String name, SecurityProperties.User user, String role) {

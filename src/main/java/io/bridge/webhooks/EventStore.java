@@ -1,5 +1,7 @@
 package io.bridge.webhooks;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -42,13 +44,18 @@ public class EventStore implements SmartLifecycle {
             "exempt_events", insertInto("exempt_events"),
             "billable_events", insertInto("billable_events"));
 
+    private final Map<String, Counter> storedEvents = new HashMap<>();
     private final DataSource dataSource;
     private final EventStoreProperties props;
     private final BlockingQueue<Delivery> queue;
     private volatile boolean running;
     private Thread writer;
 
-    public EventStore(DataSource dataSource, EventStoreProperties props) {
+    public EventStore(DataSource dataSource, EventStoreProperties props, MeterRegistry meters) {
+        for (String table : INSERTS.keySet()) {
+            storedEvents.put(table, Counter.builder("bridge.webhook.events").description("Iterable events stored, by table")
+                    .tag("table", table).register(meters));
+        }
         this.dataSource = dataSource;
         this.props = props;
         this.queue = new LinkedBlockingQueue<>(props.queueCapacity());
@@ -161,15 +168,18 @@ public class EventStore implements SmartLifecycle {
                 }
                 int[] stored = new int[batch.size()];
                 int[] events = new int[batch.size()];
+                Map<String, Integer> storedPerTable = new HashMap<>();
                 for (Map.Entry<String, PreparedStatement> entry : statements.entrySet()) {
                     int[] counts = entry.getValue().executeBatch();
                     List<Integer> owner = owners.get(entry.getKey());
                     for (int i = 0; i < counts.length; i++) {
                         stored[owner.get(i)] += counts[i] > 0 ? 1 : 0;
                         events[owner.get(i)]++;
+                        storedPerTable.merge(entry.getKey(), counts[i] > 0 ? 1 : 0, Integer::sum);
                     }
                 }
                 connection.commit();
+                storedPerTable.forEach((table, count) -> storedEvents.get(table).increment(count));
                 List<StoreResult> results = new ArrayList<>(batch.size());
                 for (int d = 0; d < batch.size(); d++) {
                     results.add(new StoreResult(stored[d], events[d] - stored[d]));

@@ -1,0 +1,23 @@
+# The bridge's image: Spring Boot's layered jar on a JRE, as a non-root user.
+#   mvn -DskipTests package && docker build -t mixpanel-iterable-bridge:0.1.0 .
+# application.yaml and routes/ are baked in as defaults; on Kubernetes the ConfigMaps of
+# k8s/base replace them without a new image.
+FROM eclipse-temurin:17-jre AS layers
+WORKDIR /build
+COPY target/mixpanel-iterable-bridge-*-SNAPSHOT.jar bridge.jar
+RUN java -Djarmode=tools -jar bridge.jar extract --layers --launcher --destination extracted
+
+FROM eclipse-temurin:17-jre
+RUN groupadd --gid 10001 bridge && useradd --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin bridge
+WORKDIR /app
+# least-changing layers first
+COPY --from=layers /build/extracted/dependencies/ ./
+COPY --from=layers /build/extracted/spring-boot-loader/ ./
+COPY --from=layers /build/extracted/snapshot-dependencies/ ./
+COPY --from=layers /build/extracted/application/ ./
+COPY application.yaml ./
+COPY routes/ routes/
+USER 10001:10001
+ENV BRIDGE_DATA_DIR=/data JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=70"
+EXPOSE 8080 8778
+ENTRYPOINT ["java", "org.springframework.boot.loader.launch.JarLauncher"]

@@ -1,0 +1,40 @@
+package io.bridge.security;
+
+import com.sun.net.httpserver.BasicAuthenticator;
+import org.springframework.security.authentication.AuthenticationManager;
+import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.core.AuthenticationException;
+
+/**
+ * HTTP Basic for the Jolokia agent (its own port, 8778, outside Spring's web stack): only the
+ * bridge's ADMIN gets in, checked by the same Spring Security users as the control plane. Jolokia
+ * creates this class by name ({@code camel.component.jolokia.server-config.authClass}), so the
+ * users reach it through {@link #use}; until then nobody gets in.
+ */
+public class JolokiaAdminAuthenticator extends BasicAuthenticator {
+
+    private static volatile AuthenticationManager users;
+
+    public JolokiaAdminAuthenticator() {
+        super("bridge");
+    }
+
+    static void use(AuthenticationManager manager) {
+        users = manager;
+    }
+
+    @Override
+    public boolean checkCredentials(String username, String password) {
+        AuthenticationManager manager = users;
+        if (manager == null) {
+            return false;
+        }
+        try {
+            Authentication user = manager.authenticate(UsernamePasswordAuthenticationToken.unauthenticated(username, password));
+            return user.getAuthorities().stream().anyMatch(role -> role.getAuthority().equals("ROLE_ADMIN"));
+        } catch (AuthenticationException refused) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package io.bridge.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.bridge.support.BridgeHttpTest;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.Yaml;
+
+/**
+ * The manifests in k8s/ against the bundle they deploy: the ConfigMaps hold every route file and
+ * the settings, the probes answer on the running bundle, the pod is locked down, and the Secret
+ * template holds placeholders only. (.ci/run also renders every overlay with kubectl kustomize.)
+ */
+class KubernetesManifestsTest extends BridgeHttpTest {
+
+    static final Path BASE = Path.of("k8s/base");
+
+    @Test
+    void theRoutesConfigMapHoldsEveryRouteFileAndTheSettingsConfigMapTheSettings() throws IOException {
+        Map<String, List<String>> generated = new java.util.HashMap<>();
+        for (Map<String, Object> generator : list(load(BASE.resolve("kustomization.yaml")).get("configMapGenerator"))) {
+            generated.put((String) generator.get("name"), strings(generator.get("files")));
+        }
+        List<String> routes;
+        try (Stream<Path> files = Files.list(Path.of("routes"))) {
+            routes = files.map(f -> "../../routes/" + f.getFileName()).filter(f -> f.endsWith(".yaml")).sorted().toList();
+        }
+        assertThat(generated.get("bridge-routes")).as("every file under routes/, and nothing else").containsExactlyInAnyOrderElementsOf(routes);
+        assertThat(generated.get("bridge-settings")).containsExactly("../../application.yaml");
+    }
+
+    @Test
+    void theDeploymentMountsTheConfigWhereTheBundleReadsItAndIsLockedDown() throws IOException {
+        Map<String, Object> pod = map(map(load(BASE.resolve("deployment.yaml")).get("spec")).get("template"));
+        Map<String, Object> deployment = load(BASE.resolve("deployment.yaml"));
+        assertThat((Integer) map(deployment.get("spec")).get("replicas")).isGreaterThanOrEqualTo(2);
+        Map<String, Object> podSpec = map(pod.get("spec"));
+        assertThat(map(podSpec.get("securityContext"))).containsEntry("runAsNonRoot", true);
+        Map<String, Object> container = list(podSpec.get("containers")).get(0);
+        assertThat(map(container.get("securityContext"))).containsEntry("readOnlyRootFilesystem", true)
+                .containsEntry("allowPrivilegeEscalation", false);
+        assertThat(list(container.get("ports"))).anySatisfy(port -> assertThat(port).containsEntry("name", "jolokia")
+                .containsEntry("containerPort", 8778));
+
+        Map<String, String> env = new java.util.HashMap<>();
+        for (Map<String, Object> variable : list(container.get("env"))) {
+            env.put((String) variable.get("name"), String.valueOf(variable.get("value")));
+        }
+        Map<String, String> mounts = new java.util.HashMap<>();
+        for (Map<String, Object> mount : list(container.get("volumeMounts"))) {
+            mounts.put((String) mount.get("name"), (String) mount.get("mountPath"));
+        }
+        assertThat(env.get("CAMEL_MAIN_ROUTESINCLUDEPATTERN")).isEqualTo("file:" + mounts.get("routes") + "/*.yaml");
+        assertThat(env.get("SPRING_CONFIG_ADDITIONAL_LOCATION")).isEqualTo("file:" + mounts.get("settings") + "/");
+        assertThat(mounts).containsKey("tmp"); // report.csv and Tomcat write there; the root file system is read-only
+    }
+
+    @Test
+    void everyProbeAnswersOnTheRunningBundleWithoutCredentials() throws IOException {
+        Map<String, Object> container = list(map(map(map(load(BASE.resolve("deployment.yaml")).get("spec")).get("template"))
+                .get("spec")).get("containers")).get(0);
+        List<String> paths = new ArrayList<>();
+        for (String probe : List.of("readinessProbe", "livenessProbe", "startupProbe")) {
+            paths.add((String) map(map(container.get(probe)).get("httpGet")).get("path"));
+        }
+        assertThat(paths).contains("/actuator/health/readiness", "/actuator/health/liveness");
+        for (String path : paths) {
+            assertThat(send(java.net.http.HttpRequest.newBuilder(uri(path)).GET().build()).statusCode()).as(path).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void theSecretTemplateHoldsPlaceholdersOnly() throws IOException {
+        Map<String, Object> values = map(load(BASE.resolve("secret.yaml")).get("stringData"));
+        values.forEach((key, value) -> {
+            if (key.matches(".*(PASSWORD|SECRET|TOKEN|KEY|ENCRYPTIONKEY|URL)$")) {
+                assertThat(String.valueOf(value)).as(key).contains("REPLACE-ME");
+            }
+        });
+    }
+
+    private static Map<String, Object> load(Path file) throws IOException {
+        try (Reader reader = Files.newBufferedReader(file)) {
+            return new Yaml().load(reader);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> map(Object value) {
+        return (Map<String, Object>) value;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> list(Object value) {
+        return (List<Map<String, Object>>) value;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> strings(Object value) {
+        return (List<String>) value;
+    }
+}
