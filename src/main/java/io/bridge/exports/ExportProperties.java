@@ -14,6 +14,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param retries             retries of a 429 / 5xx / timeout before a run fails
  * @param retryDelay          first retry delay; doubles each retry, with jitter
  * @param reportsKept         runs of each cohort whose report.csv is kept
+ * @param runLease            a run's claim on its cohort lapses when not renewed for this long (a dead replica's run)
  * @param cohorts             exports declared here: {@code [{cohort-id: 1234, sync: dynamic}]}
  */
 @ConfigurationProperties("bridge.exports")
@@ -24,6 +25,7 @@ public record ExportProperties(
         @DefaultValue("5") int retries,
         @DefaultValue("1s") Duration retryDelay,
         @DefaultValue("20") int reportsKept,
+        @DefaultValue("2m") Duration runLease,
         @DefaultValue List<Declared> cohorts) {
 
     public record Declared(long cohortId, @DefaultValue("dynamic") String sync) {

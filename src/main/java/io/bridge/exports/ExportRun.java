@@ -30,6 +30,7 @@ public class ExportRun {
     int iterableCalls;
     String iterableBaseUrl;
     RunReport report;
+    long claimRenewedNanos = System.nanoTime();
 
     // when each phase ended, for the run's log line
     final long startedNanos = System.nanoTime();

@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
 import org.apache.camel.Header;
@@ -40,15 +39,16 @@ public class ExportRuns {
     private final ExportProperties exports;
     private final List<String> mixpanelMissing;
     private final IterableConnection iterable;
-    private final Set<Long> running = ConcurrentHashMap.newKeySet();
     private final RunMembers members;
     private final RunReports reports;
+    private final RunClaims claims;
     private final MeterRegistry meters;
     private final MixpanelBudget mixpanelBudget;
 
     public ExportRuns(JdbcTemplate jdbc, ExportProperties exports, MixpanelProperties mixpanel, IterableConnection iterable,
-            RunMembers members, RunReports reports, MixpanelBudget mixpanelBudget, MeterRegistry meters) {
+            RunMembers members, RunReports reports, RunClaims claims, MixpanelBudget mixpanelBudget, MeterRegistry meters) {
         this.jdbc = jdbc;
+        this.claims = claims;
         this.meters = meters;
         this.reports = reports;
         this.members = members;
@@ -88,13 +88,12 @@ public class ExportRuns {
      */
     @EventListener(ApplicationReadyEvent.class)
     public void startUp() {
-        int interrupted = jdbc.update("UPDATE sync_runs SET status = 'interrupted', ended_at = ?, "
-                + "error = 'the bridge stopped during this run; the next run converges the list' WHERE status = 'running'",
-                Timestamp.from(Instant.now()));
+        int interrupted = claims.releaseDead();
         if (interrupted > 0) {
             log.warn("{} export runs were interrupted by a restart; their next runs converge the lists", interrupted);
         }
-        for (Long runId : jdbc.queryForList("SELECT DISTINCT run_id FROM run_members", Long.class)) {
+        for (Long runId : jdbc.queryForList("SELECT DISTINCT r.run_id FROM run_members r WHERE NOT EXISTS "
+                + "(SELECT 1 FROM sync_runs s WHERE s.id = r.run_id AND s.status = 'running')", Long.class)) {
             members.clear(runId); // left by a stop during a run or its cleanup
         }
         for (ExportProperties.Declared declared : exports.cohorts()) {
@@ -171,8 +170,12 @@ public class ExportRuns {
         run.iterableBaseUrl = iterable.current().baseUrl();
         Object lastFull = export.get("last_full_refresh_at");
         run.fullRefresh = lastFull == null || toInstant(lastFull).plus(exports.fullRefreshInterval()).isBefore(Instant.now());
-        run.skipped = !running.add(cohortId);
         run.id = insertRun(run);
+        if (!claims.claim(cohortId, run.id)) {
+            run.skipped = true;
+            jdbc.update("UPDATE sync_runs SET status = 'skipped', ended_at = started_at, error = ? WHERE id = ?",
+                    "a run of this cohort was still going", run.id);
+        }
         run.report = run.skipped ? null : new RunReport();
         exchange.setProperty("run", run);
         if (run.skipped) {
@@ -194,12 +197,17 @@ public class ExportRuns {
             insert.setString(3, run.trigger);
             insert.setBoolean(4, run.fullRefresh);
             insert.setTimestamp(5, now);
-            insert.setTimestamp(6, run.skipped ? now : null);
-            insert.setString(7, run.skipped ? "skipped" : "running");
-            insert.setString(8, run.skipped ? "a run of this cohort was still going" : null);
+            insert.setTimestamp(6, null);
+            insert.setString(7, "running");
+            insert.setString(8, null);
             return insert;
         }, key);
         return key.getKey().longValue();
+    }
+
+    /** Between pages and batches: renews the run's claim on its cohort, or stops the run (see {@link RunClaims}). */
+    public void heartbeat(@ExchangeProperty("run") ExportRun run) {
+        claims.renew(run);
     }
 
     /** A cohort with members but none with an email cannot be matched in Iterable. */
@@ -232,8 +240,9 @@ public class ExportRuns {
             log.warn("export failed before its run started: {}", error);
             return;
         }
-        end(run, "failed", error);
-        log.warn("export of cohort {} failed: {}", run.cohortId, error);
+        String status = e instanceof RunClaims.RunStoppedException ? "interrupted" : "failed";
+        end(run, status, error);
+        log.warn("export of cohort {} {}: {}", run.cohortId, status, error);
     }
 
     /**
@@ -256,7 +265,7 @@ public class ExportRuns {
             meters.counter("bridge.sync.members", "outcome", "failed").increment(run.failed);
         } finally {
             mixpanelBudget.leave(run); // a run that failed mid-query gives its slot back
-            running.remove(run.cohortId);
+            claims.release(run);
         }
         members.clear(run.id);
         reports.store(run);
