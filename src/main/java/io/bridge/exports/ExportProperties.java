@@ -13,6 +13,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param fullRefreshInterval how often a dynamic sync re-sends every member, to heal lists edited by hand
  * @param retries             retries of a 429 / 5xx / timeout before a run fails
  * @param retryDelay          first retry delay; doubles each retry, with jitter
+ * @param maxRetryAfter       longest wait a 429's Retry-After may ask for
  * @param reportsKept         runs of each cohort whose report.csv is kept
  * @param runLease            a run's claim on its cohort lapses when not renewed for this long (a dead replica's run)
  * @param cohorts             exports declared here: {@code [{cohort-id: 1234, sync: dynamic}]}
@@ -24,6 +25,7 @@ public record ExportProperties(
         @DefaultValue("1d") Duration fullRefreshInterval,
         @DefaultValue("5") int retries,
         @DefaultValue("1s") Duration retryDelay,
+        @DefaultValue("5m") Duration maxRetryAfter,
         @DefaultValue("20") int reportsKept,
         @DefaultValue("2m") Duration runLease,
         @DefaultValue List<Declared> cohorts) {

@@ -24,7 +24,7 @@ public abstract class FakeHttpApi implements AutoCloseable {
         System.setProperty("sun.net.httpserver.nodelay", "true");
     }
 
-    record Fault(String pathPrefix, int status, String contentType, String body) {
+    record Fault(String pathPrefix, int status, String contentType, String body, Map<String, String> headers) {
     }
 
     private final HttpServer server;
@@ -56,6 +56,7 @@ public abstract class FakeHttpApi implements AutoCloseable {
                 }
                 Fault fault = nextFault(path);
                 if (fault != null) {
+                    fault.headers().forEach(exchange.getResponseHeaders()::set);
                     send(exchange, fault.status(), fault.contentType(), fault.body());
                 } else {
                     handle(exchange, path, new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
@@ -75,8 +76,14 @@ public abstract class FakeHttpApi implements AutoCloseable {
 
     /** The next {@code times} calls to a path starting with {@code pathPrefix} answer this instead. */
     public synchronized void failNext(String pathPrefix, int times, int status, String contentType, String body) {
+        failNext(pathPrefix, times, status, contentType, body, Map.of());
+    }
+
+    /** The same, with response headers (a 429's Retry-After, say). */
+    public synchronized void failNext(String pathPrefix, int times, int status, String contentType, String body,
+            Map<String, String> headers) {
         for (int i = 0; i < times; i++) {
-            faults.add(new Fault(pathPrefix, status, contentType, body));
+            faults.add(new Fault(pathPrefix, status, contentType, body, Map.copyOf(headers)));
         }
     }
 

@@ -165,6 +165,21 @@ class CohortExportTest extends BridgeHttpTest {
     }
 
     @Test
+    void a429WithRetryAfterIsRetriedWhenItSaysNotSooner() {
+        MIXPANEL.cohort(55, "Patient", members("a@x.com"));
+        exportRuns.save(55, "one-time", "api");
+        ITERABLE.failNext("/api/lists/subscribe", 1, 429, "text/plain", "Rate limit exceeded", Map.of("Retry-After", "2"));
+
+        long started = System.nanoTime();
+        Map<String, Object> run = run(55);
+        long tookMillis = (System.nanoTime() - started) / 1_000_000;
+
+        assertThat(run).containsEntry("STATUS", "succeeded");
+        assertThat(ITERABLE.members("mixpanel_Patient_55")).containsExactly("a@x.com");
+        assertThat(tookMillis).as("Retry-After: 2 (the policy alone would retry after 10 ms)").isGreaterThanOrEqualTo(1900);
+    }
+
+    @Test
     void aBadApiKeyFailsAtOnceWithIterablesMessage() {
         MIXPANEL.cohort(60, "Bad key", members("a@x.com"));
         exportRuns.save(60, "one-time", "api");
