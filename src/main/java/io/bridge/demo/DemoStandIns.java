@@ -52,8 +52,7 @@ class DemoStandIns {
         FakeIterable iterable = new FakeIterable(port, key);
         iterable.onChange((list, size) -> log.info("[stand-in Iterable] list '{}' now holds {} members: {}", list, size,
                 iterable.members(list)));
-        log.info("[stand-in Iterable] on {}: GET {}/api/lists/getUsers?listId=<id> -H 'Api-Key: {}' lists a list's members",
-                iterable.baseUrl(), iterable.baseUrl(), key);
+        log.info("[stand-in Iterable] on {}: each change of a list is logged here", iterable.baseUrl());
         return iterable;
     }
 }

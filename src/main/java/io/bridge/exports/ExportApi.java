@@ -46,9 +46,7 @@ public class ExportApi {
 
     /** Reads a new export request (exchange property export); 409 while export is off. */
     public void read(@Body String body, Exchange exchange) {
-        if (!runs.missingSettings().isEmpty()) {
-            throw new ApiProblem(409, "export_off", "cohort export is off: set " + String.join(", ", runs.missingSettings()));
-        }
+        requireExportOn();
         ExportRequest request;
         try {
             request = strict.readValue(body == null ? "" : body, ExportRequest.class);
@@ -127,9 +125,7 @@ public class ExportApi {
 
     /** {@code POST /api/exports/{cohortId}/run}: checks the export can run now; headers cohortId and trigger follow. */
     public void runNow(@Header("cohortId") String cohortId, Exchange exchange) {
-        if (!runs.missingSettings().isEmpty()) {
-            throw new ApiProblem(409, "export_off", "cohort export is off: set " + String.join(", ", runs.missingSettings()));
-        }
+        requireExportOn();
         Map<String, Object> row = exported(cohortId);
         if (row.get("stopped_at") != null) {
             throw new ApiProblem(409, "export_stopped", "the export of cohort " + row.get("cohort_id")
@@ -208,6 +204,14 @@ public class ExportApi {
         long id = number("cohortId", cohortId);
         return jdbc.queryForList("SELECT * FROM cohort_exports WHERE cohort_id = ?", id).stream().findFirst()
                 .orElseThrow(() -> new ApiProblem(404, "not_found", "cohort " + id + " is not exported: POST /api/exports to export it"));
+    }
+
+    /** 409 naming what keeps cohort export off (Mixpanel settings, the Iterable connection). */
+    private void requireExportOn() {
+        List<String> missing = runs.missingSettings();
+        if (!missing.isEmpty()) {
+            throw new ApiProblem(409, "export_off", "cohort export is off: set " + String.join(", ", missing));
+        }
     }
 
     /** Exports declared in application.yaml are changed there, not over the API (409 says so). */

@@ -44,10 +44,6 @@ public class RunClaims {
         this.owner = instanceId.isBlank() ? "bridge-" + UUID.randomUUID() : instanceId;
     }
 
-    public String owner() {
-        return owner;
-    }
-
     /** Claims the cohort for a run; false while a live run of it holds the claim. */
     boolean claim(long cohortId, long runId) {
         Instant now = Instant.now();

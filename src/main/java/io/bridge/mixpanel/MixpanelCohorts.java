@@ -49,12 +49,7 @@ public class MixpanelCohorts {
     }
 
     public void acceptCohortsList(@Body InputStream body, @ExchangeProperty("run") ExportRun run) throws IOException {
-        JsonNode cohorts;
-        try {
-            cohorts = mapper.readTree(body);
-        } finally {
-            budget.leave(run);
-        }
+        JsonNode cohorts = readAnswer(body, run);
         for (JsonNode cohort : cohorts) {
             if (cohort.path("id").asLong() == run.getCohortId()) {
                 run.cohortName(cohort.path("name").asText());
@@ -121,12 +116,7 @@ public class MixpanelCohorts {
      * seen yet, and says whether more pages follow.
      */
     public void acceptPage(@Body InputStream body, @ExchangeProperty("run") ExportRun run) throws IOException {
-        JsonNode page;
-        try {
-            page = mapper.readTree(body);
-        } finally {
-            budget.leave(run);
-        }
+        JsonNode page = readAnswer(body, run);
         JsonNode results = page.path("results");
         int pageSize = page.path("page_size").asInt(PAGE_SIZE);
         List<String[]> newEmails = new ArrayList<>(results.size());
@@ -146,6 +136,15 @@ public class MixpanelCohorts {
         }
         run.pageRead(page.path("session_id").asText(null), results.size(), newEmails, withoutEmail,
                 results.size() >= pageSize && results.size() > 0);
+    }
+
+    /** Reads a query's answer; the query is over, so its max-concurrent slot is given back either way. */
+    private JsonNode readAnswer(InputStream body, ExportRun run) throws IOException {
+        try {
+            return mapper.readTree(body);
+        } finally {
+            budget.leave(run);
+        }
     }
 
     private void call(Exchange exchange, ExportRun run) {

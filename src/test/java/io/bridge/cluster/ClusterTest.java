@@ -7,6 +7,7 @@ import io.bridge.BridgeApplication;
 import io.bridge.exports.ExportRuns;
 import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
+import io.bridge.support.ExportTables;
 import io.bridge.support.StandIns;
 import java.sql.Timestamp;
 import java.time.Duration;
@@ -50,10 +51,7 @@ class ClusterTest {
         // the test's own connection: it outlives either instance
         jdbc = new JdbcTemplate(new DriverManagerDataSource(System.getenv("SPRING_DATASOURCE_URL"),
                 System.getenv().getOrDefault("SPRING_DATASOURCE_USERNAME", "postgres"), System.getenv("SPRING_DATASOURCE_PASSWORD")));
-        for (String table : List.of("sync_run_reports", "sync_run_failures", "sync_runs", "list_members", "run_members",
-                "cohort_exports", "iterable_connection")) {
-            jdbc.update("DELETE FROM " + table);
-        }
+        ExportTables.empty(jdbc);
     }
 
     @AfterEach

@@ -9,6 +9,7 @@ import io.bridge.exports.ExportRuns;
 import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
 import io.bridge.support.BridgeHttpTest;
+import io.bridge.support.ExportTables;
 import io.bridge.support.StandIns;
 import java.net.http.HttpResponse;
 import java.sql.Timestamp;
@@ -48,10 +49,7 @@ class ExportManagementTest extends BridgeHttpTest {
 
     @BeforeEach
     void clean() {
-        for (String table : List.of("audit_log", "sync_run_reports", "sync_run_failures", "sync_runs", "list_members", "cohort_exports",
-                "iterable_connection")) {
-            jdbc.update("DELETE FROM " + table);
-        }
+        ExportTables.empty(jdbc);
         MIXPANEL.pageSize(3);
     }
 

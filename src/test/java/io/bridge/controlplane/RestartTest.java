@@ -50,7 +50,7 @@ class RestartTest {
         String url = System.getenv().getOrDefault("SPRING_DATASOURCE_URL", "jdbc:hsqldb:file:" + data.resolve("bridge") + ";shutdown=true");
         return new SpringApplicationBuilder(BridgeApplication.class).profiles("test").run(
                 "--spring.config.location=file:./application.yaml,classpath:/", "--server.port=0", "--spring.datasource.url=" + url,
-                "--bridge.iterable.api-key=0123456789abcdef0123456789abcd42");
+                "--bridge.iterable.api-key=" + io.bridge.support.StandIns.API_KEY);
     }
 
     private static int port(ConfigurableApplicationContext context) {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
 import io.bridge.support.BridgeHttpTest;
+import io.bridge.support.ExportTables;
 import io.bridge.support.StandIns;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -15,6 +16,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.logging.LoggingSystem;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -45,15 +47,17 @@ class SecretLeakTest extends BridgeHttpTest {
     static void stopFakes() {
         MIXPANEL.close();
         ITERABLE.close();
+        // the logging system is one per JVM: later test classes go back to the test profile's levels
+        LoggingSystem logging = LoggingSystem.get(SecretLeakTest.class.getClassLoader());
+        for (String logger : List.of("io.bridge", "org.apache.camel", "org.springframework.security")) {
+            logging.setLogLevel(logger, null);
+        }
     }
 
     @Test
     void noSecretIsLoggedReturnedOrStoredInClear(CapturedOutput output) {
         List<String> answers = new ArrayList<>();
-        for (String table : List.of("iterable_connection", "sync_run_reports", "sync_run_failures", "sync_runs", "list_members",
-                "cohort_exports")) {
-            jdbc.update("DELETE FROM " + table);
-        }
+        ExportTables.empty(jdbc);
         answers.add(request("PUT", "/api/integration", "{\"dataCenter\":\"US\",\"apiKey\":\"" + StandIns.API_KEY + "\"}",
                 Map.of("Content-Type", "application/json")).body());
         answers.add(request("PUT", "/api/integration", "{\"dataCenter\":\"US\",\"apiKey\":\"wrong-" + StandIns.API_KEY + "\"}",

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
 import io.bridge.support.BridgeHttpTest;
+import io.bridge.support.ExportTables;
 import io.bridge.support.StandIns;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,9 +48,7 @@ class CohortExportTest extends BridgeHttpTest {
 
     @BeforeEach
     void cleanExports() {
-        for (String table : List.of("sync_run_failures", "sync_runs", "run_members", "list_members", "cohort_exports")) {
-            jdbc.update("DELETE FROM " + table);
-        }
+        ExportTables.empty(jdbc);
         MIXPANEL.clearFaults();
         ITERABLE.clearFaults();
         MIXPANEL.pageSize(3);

@@ -8,9 +8,9 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 public final class StandIns {
 
     public static final String PROJECT = "1";
-    public static final String USER = "bridge-sa.0042.mp-service-account";
-    public static final String SECRET = "mixpanel-sa-secret-7f3a9c0e5b";
-    public static final String API_KEY = "0123456789abcdef0123456789abcd42";
+    public static final String USER = "test-service-account";
+    public static final String SECRET = "not-a-real-mixpanel-secret-for-tests";
+    public static final String API_KEY = "not-a-real-iterable-key-for-tests";
 
     private StandIns() {
     }

@@ -48,42 +48,42 @@ class WebhookAuthenticationTest {
     }
 
     @Nested
-    @TestPropertySource(properties = {"bridge.webhooks.iterable.auth=token", "bridge.webhooks.iterable.token=t0ken-Abc"})
+    @TestPropertySource(properties = {"bridge.webhooks.iterable.auth=token", "bridge.webhooks.iterable.token=Test-Token-Abc"})
     class Token extends Mode {
         @Test
         void acceptsOAuth2AndBearerWithTheToken() {
-            accepted("OAuth2 t0ken-Abc");
-            accepted("Bearer t0ken-Abc");
-            accepted("oauth2 t0ken-Abc");
+            accepted("OAuth2 Test-Token-Abc");
+            accepted("Bearer Test-Token-Abc");
+            accepted("oauth2 Test-Token-Abc");
         }
 
         @Test
         void refusesAWrongOrMissingToken() {
-            refused("OAuth2 t0ken-abc");
-            refused("OAuth2 t0ken-Abc-and-more");
+            refused("OAuth2 test-token-abc");
+            refused("OAuth2 Test-Token-Abc-and-more");
             refused("Bearer ");
-            refused("t0ken-Abc");
-            refused(basic("t0ken-Abc", "t0ken-Abc"));
+            refused("Test-Token-Abc");
+            refused(basic("Test-Token-Abc", "Test-Token-Abc"));
             refused(null);
         }
     }
 
     @Nested
     @TestPropertySource(properties = {"bridge.webhooks.iterable.auth=basic", "bridge.webhooks.iterable.token=",
-            "bridge.webhooks.iterable.username=iterable", "bridge.webhooks.iterable.password=pa:ss-w0rd"})
+            "bridge.webhooks.iterable.username=iterable", "bridge.webhooks.iterable.password=test:password"})
     class Basic extends Mode {
         @Test
         void acceptsTheConfiguredUserAndPassword() {
-            accepted(basic("iterable", "pa:ss-w0rd"));
+            accepted(basic("iterable", "test:password"));
         }
 
         @Test
         void refusesAWrongUserPasswordOrScheme() {
             refused(basic("iterable", "pa:ss-w0rD"));
-            refused(basic("Iterable", "pa:ss-w0rd"));
+            refused(basic("Iterable", "test:password"));
             refused(basic("iterable", ""));
             refused("Basic not-base64!");
-            refused("Bearer pa:ss-w0rd");
+            refused("Bearer test:password");
             refused(null);
         }
     }
