@@ -1,12 +1,10 @@
 package io.bridge.security;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import jakarta.servlet.http.HttpServletResponse;
-import java.io.IOException;
+import io.bridge.http.Problems;
+import io.bridge.webhooks.IterableWebhookAuthenticator;
+import jakarta.servlet.DispatcherType;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,14 +38,26 @@ class SecurityConfiguration {
 
     private static final Logger log = LoggerFactory.getLogger(SecurityConfiguration.class);
     private static final Pattern ENCODED = Pattern.compile("^\\{[A-Za-z0-9_.-]+\\}.+");
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final PasswordEncoder PASSWORDS = PasswordEncoderFactories.createDelegatingPasswordEncoder();
 
+    /**
+     * Webhooks authenticate on the Authorization header alone, before any byte of the body is read;
+     * other methods and paths fall through to a JSON 405/404.
+     */
     @Bean
     @Order(1)
-    SecurityFilterChain webhooks(HttpSecurity http) throws Exception {
+    SecurityFilterChain webhooks(HttpSecurity http, IterableWebhookAuthenticator iterable) throws Exception {
         return http.securityMatcher("/webhooks/**")
-                .authorizeHttpRequests(requests -> requests.anyRequest().permitAll())
+                .authorizeHttpRequests(requests -> requests
+                        .requestMatchers(HttpMethod.POST, "/webhooks/iterable").access(iterable)
+                        .anyRequest().permitAll())
+                .exceptionHandling(errors -> errors.authenticationEntryPoint((request, response, e) -> {
+                    response.setHeader("WWW-Authenticate", "Basic realm=\"iterable-webhooks\", Bearer realm=\"iterable-webhooks\"");
+                    Object refusal = request.getAttribute(IterableWebhookAuthenticator.REFUSAL);
+                    Problems.write(response, 401, "unauthorized", (refusal == null ? "unauthorized" : refusal)
+                            + ": use the Authorization header configured for this bridge (bridge.webhooks.iterable.auth)");
+                }))
+                .anonymous(anonymous -> anonymous.principal("webhook-sender"))
                 .csrf(csrf -> csrf.disable())
                 .requestCache(cache -> cache.disable())
                 .sessionManagement(session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
@@ -59,15 +69,17 @@ class SecurityConfiguration {
     SecurityFilterChain controlPlane(HttpSecurity http) throws Exception {
         return http
                 .authorizeHttpRequests(requests -> requests
+                        // the JSON answer to a request already let in (404, 405): no second login
+                        .dispatcherTypeMatchers(DispatcherType.ERROR).permitAll()
                         .requestMatchers("/actuator/health", "/actuator/health/**").permitAll()
                         .requestMatchers(HttpMethod.GET, "/api/**").hasAnyRole("ADMIN", "VIEWER")
                         .anyRequest().hasRole("ADMIN"))
                 .httpBasic(basic -> basic.realmName("bridge").authenticationEntryPoint((request, response, e) -> {
                     response.setHeader("WWW-Authenticate", "Basic realm=\"bridge\"");
-                    problem(response, 401, "unauthorized", "send HTTP Basic credentials of a bridge user "
+                    Problems.write(response, 401, "unauthorized", "send HTTP Basic credentials of a bridge user "
                             + "(bridge.security.admin or bridge.security.viewer)");
                 }))
-                .exceptionHandling(errors -> errors.accessDeniedHandler((request, response, e) -> problem(response, 403,
+                .exceptionHandling(errors -> errors.accessDeniedHandler((request, response, e) -> Problems.write(response, 403,
                         "forbidden", request.getUserPrincipal().getName() + " may only read (GET); "
                                 + request.getMethod() + " " + request.getRequestURI() + " needs the ADMIN role")))
                 .csrf(csrf -> csrf.disable()) // no cookies, no sessions: Basic on every request
@@ -123,15 +135,5 @@ class SecurityConfiguration {
             throw new IllegalStateException("bridge.security.admin and bridge.security.viewer must be different users");
         }
         users.add(User.withUsername(user.username()).password(user.password()).roles(role).build());
-    }
-
-    private static void problem(HttpServletResponse response, int status, String error, String message) throws IOException {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("status", status);
-        body.put("error", error);
-        body.put("message", message);
-        response.setStatus(status);
-        response.setContentType("application/json");
-        JSON.writeValue(response.getOutputStream(), body);
     }
 }

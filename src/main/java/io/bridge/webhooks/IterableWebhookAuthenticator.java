@@ -1,28 +1,35 @@
 package io.bridge.webhooks;
 
 import io.bridge.webhooks.IterableWebhookProperties.AuthMode;
+import jakarta.servlet.http.HttpServletRequest;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
-import org.apache.camel.Exchange;
-import org.apache.camel.Processor;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.security.authorization.AuthorizationDecision;
+import org.springframework.security.authorization.AuthorizationManager;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.web.access.intercept.RequestAuthorizationContext;
 import org.springframework.stereotype.Component;
 
 /**
- * Checks the {@code Authorization} header of an Iterable system-webhook delivery, in the mode
- * chosen by {@code bridge.webhooks.iterable.auth}. Secure by default: with no credentials
+ * Decides, from the {@code Authorization} header alone, whether a delivery to
+ * {@code /webhooks/iterable} comes from Iterable, in the mode chosen by
+ * {@code bridge.webhooks.iterable.auth}. It runs in Spring Security's filter chain, before any byte
+ * of the body is read; query parameters never count. Secure by default: with no credentials
  * configured and the mode not explicitly {@code none}, every delivery is refused. Secrets are
- * compared as SHA-256 digests with {@link MessageDigest#isEqual}, in constant time, and the header
- * is removed from the exchange once checked so that no later step can log it.
+ * compared as SHA-256 digests with {@link MessageDigest#isEqual}, in constant time.
  */
-@Component("iterableWebhookAuth")
-public class IterableWebhookAuthenticator implements Processor {
+@Component
+public class IterableWebhookAuthenticator implements AuthorizationManager<RequestAuthorizationContext> {
+
+    /** Request attribute naming why a delivery was refused, for the 401 answer. */
+    public static final String REFUSAL = IterableWebhookAuthenticator.class.getName() + ".refusal";
 
     private static final Logger log = LoggerFactory.getLogger(IterableWebhookAuthenticator.class);
-    static final String AUTHORIZATION = "Authorization";
 
     private final AuthMode mode;
     private final byte[] expectedUser;
@@ -59,17 +66,24 @@ public class IterableWebhookAuthenticator implements Processor {
     }
 
     @Override
-    public void process(Exchange exchange) {
-        String header = exchange.getMessage().getHeader(AUTHORIZATION, String.class);
-        exchange.getMessage().removeHeader(AUTHORIZATION);
+    public AuthorizationDecision check(Supplier<Authentication> authentication, RequestAuthorizationContext context) {
+        HttpServletRequest request = context.getRequest();
+        String refusal = refusal(request.getHeader("Authorization"));
+        if (refusal != null) {
+            request.setAttribute(REFUSAL, refusal);
+        }
+        return new AuthorizationDecision(refusal == null);
+    }
+
+    /** Why a delivery with this header is refused, or null when it is accepted. */
+    String refusal(String header) {
         if (mode == null) {
-            throw new WebhookUnauthorizedException("webhook credentials are not configured on the bridge");
+            return "webhook credentials are not configured on the bridge";
         }
-        if (mode != AuthMode.NONE && !accepts(header)) {
-            throw new WebhookUnauthorizedException(header == null
-                    ? "missing Authorization header"
-                    : "wrong credentials in Authorization header");
+        if (mode == AuthMode.NONE || accepts(header)) {
+            return null;
         }
+        return header == null ? "missing Authorization header" : "wrong credentials in Authorization header";
     }
 
     private boolean accepts(String header) {

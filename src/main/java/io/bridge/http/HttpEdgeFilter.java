@@ -1,0 +1,139 @@
+package io.bridge.http;
+
+import io.bridge.webhooks.IterableWebhookProperties;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import org.apache.camel.CamelContext;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.web.filter.OncePerRequestFilter;
+
+/**
+ * The last gate before a route, behind Spring Security (so credentials were checked on headers
+ * alone, and no byte of an unauthenticated body was read):
+ * <ul>
+ * <li>until Camel has started, 503 with {@code Retry-After} (Iterable retries it), never a
+ * misleading 401 or 404;</li>
+ * <li>a body is read here, at most its limit plus one byte, whatever Content-Length says or
+ * whether it is chunked: {@code /api/**} answers 413 past {@code bridge.api.max-body-bytes};
+ * a webhook hands the route its first limit+1 bytes, so the route keeps their head and answers
+ * 413 itself;</li>
+ * <li>form and multipart types are hidden from the servlet layer, so neither Tomcat, Spring nor
+ * Camel parses such a body on its own: the route gets its bytes and answers 415 (the
+ * {@code Content-Type} header itself is unchanged).</li>
+ * </ul>
+ */
+class HttpEdgeFilter extends OncePerRequestFilter {
+
+    private final ObjectProvider<CamelContext> camel;
+    private final int maxApiBody;
+    private final int maxWebhookBody;
+
+    HttpEdgeFilter(ObjectProvider<CamelContext> camel, HttpEdgeProperties api, IterableWebhookProperties webhooks) {
+        this.camel = camel;
+        this.maxApiBody = api.maxBodyBytes();
+        this.maxWebhookBody = webhooks.maxPayloadBytes();
+    }
+
+    @Override
+    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws ServletException, IOException {
+        CamelContext context = camel.getIfAvailable();
+        if (context == null || !context.isStarted()) {
+            response.setHeader("Retry-After", "5");
+            Problems.write(response, 503, "starting", "the bridge is starting or stopping: nothing was read; retry in a few seconds");
+            return;
+        }
+        if (!hasBody(request)) {
+            chain.doFilter(request, response);
+            return;
+        }
+        boolean webhook = request.getRequestURI().startsWith("/webhooks/");
+        int limit = webhook ? maxWebhookBody : maxApiBody;
+        byte[] body = request.getInputStream().readNBytes(limit + 1);
+        if (body.length > limit && !webhook) {
+            response.setHeader("Connection", "close");
+            Problems.write(response, 413, "payload_too_large", "the request body is larger than " + limit
+                    + " bytes (bridge.api.max-body-bytes)");
+            return;
+        }
+        chain.doFilter(new ReadBody(request, body), response);
+    }
+
+    private static boolean hasBody(HttpServletRequest request) {
+        return request.getContentLengthLong() > 0 || request.getHeader("Transfer-Encoding") != null;
+    }
+
+    /** The request with its body read already (bounded) and its form/multipart nature hidden. */
+    private static final class ReadBody extends HttpServletRequestWrapper {
+        private final byte[] body;
+
+        ReadBody(HttpServletRequest request, byte[] body) {
+            super(request);
+            this.body = body;
+        }
+
+        @Override
+        public String getContentType() {
+            String type = super.getContentType();
+            String lower = type == null ? "" : type.toLowerCase(Locale.ROOT);
+            return lower.startsWith("application/x-www-form-urlencoded") || lower.startsWith("multipart/") ? null : type;
+        }
+
+        @Override
+        public int getContentLength() {
+            return body.length;
+        }
+
+        @Override
+        public long getContentLengthLong() {
+            return body.length;
+        }
+
+        @Override
+        public ServletInputStream getInputStream() {
+            ByteArrayInputStream in = new ByteArrayInputStream(body);
+            return new ServletInputStream() {
+                @Override
+                public int read() {
+                    return in.read();
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) {
+                    return in.read(b, off, len);
+                }
+
+                @Override
+                public boolean isFinished() {
+                    return in.available() == 0;
+                }
+
+                @Override
+                public boolean isReady() {
+                    return true;
+                }
+
+                @Override
+                public void setReadListener(ReadListener listener) {
+                    throw new UnsupportedOperationException("the body was read already");
+                }
+            };
+        }
+
+        @Override
+        public BufferedReader getReader() {
+            return new BufferedReader(new InputStreamReader(getInputStream(), StandardCharsets.UTF_8));
+        }
+    }
+}

@@ -1,0 +1,30 @@
+package io.bridge.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The JSON error every refusal at the HTTP edge answers with, the same shape as the routes' own:
+ * {@code {"status":..,"error":..,"message":..}}. Messages are the bridge's own words; nothing of
+ * the request is echoed.
+ */
+public final class Problems {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Problems() {
+    }
+
+    public static void write(HttpServletResponse response, int status, String error, String message) throws IOException {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", status);
+        body.put("error", error);
+        body.put("message", message);
+        response.setStatus(status);
+        response.setContentType("application/json");
+        JSON.writeValue(response.getOutputStream(), body);
+    }
+}

@@ -1,0 +1,202 @@
+package io.bridge.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.bridge.support.BridgeHttpTest;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.apache.camel.builder.RouteBuilder;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
+
+/**
+ * The HTTP edge under hostile input: credentials are checked on headers before any body is read,
+ * no body is buffered past its limit, no request header comes back in a response, wrong methods and
+ * unknown paths get a JSON 405/404, and a failure logs one neutralised line, no stack trace.
+ */
+@ExtendWith(OutputCaptureExtension.class)
+@Import(HttpEdgeTest.FailingRoute.class)
+class HttpEdgeTest extends BridgeHttpTest {
+
+    static final String EVENT = "{\"email\":\"edge@x.com\",\"eventName\":\"emailOpen\"}";
+    static final Map<String, String> AUTHORIZED = Map.of(
+            "Content-Type", "application/json", "Authorization", "OAuth2 test-webhook-token");
+
+    /** A route that fails the way a bug would: the shared http-errors configuration answers it. */
+    @TestConfiguration(proxyBeanMethods = false)
+    static class FailingRoute {
+        @Bean
+        RouteBuilder failingRoute() {
+            return new RouteBuilder() {
+                @Override
+                public void configure() {
+                    from("platform-http:/api/test-failure").routeId("test-failure").routeConfigurationId("http-errors")
+                            .throwException(new IllegalStateException("bug\nFORGED 2099-01-01 ERROR line"));
+                }
+            };
+        }
+    }
+
+    @Test
+    void anUnauthenticatedHugeBodyIsRefusedWithoutBeingRead() throws IOException {
+        Streamed sent = streamChunked("/webhooks/iterable", null, 64 << 20);
+
+        assertThat(sent.status()).isEqualTo(401);
+        assertThat(sent.bytesWritten()).as("bytes the bridge let in before answering").isLessThan(16L << 20);
+        assertThat(count("rejected_webhooks")).isZero();
+    }
+
+    @Test
+    void anAuthenticatedHugeChunkedBodyIsCutAtTheLimitAndKept() throws IOException {
+        Streamed sent = streamChunked("/webhooks/iterable", "OAuth2 test-webhook-token", 64 << 20);
+
+        assertThat(sent.status()).isEqualTo(413);
+        assertThat(sent.bytesWritten()).isLessThan(16L << 20);
+        assertThat(jdbc.queryForObject("SELECT http_status FROM rejected_webhooks", Integer.class)).isEqualTo(413);
+    }
+
+    @Test
+    void anApiBodyOverItsLimitGets413() {
+        String big = "{\"cohortId\":1,\"pad\":\"" + "a".repeat(200_000) + "\"}";
+
+        HttpResponse<String> response = post("/api/exports", big, Map.of("Content-Type", "application/json"));
+
+        assertThat(response.statusCode()).isEqualTo(413);
+        assertThat(json(response).get("error").asText()).isEqualTo("payload_too_large");
+        assertThat(json(response).get("message").asText()).contains("65536");
+    }
+
+    @Test
+    void theWebhookTokenCountsOnlyInTheAuthorizationHeader() {
+        HttpResponse<String> response = post("/webhooks/iterable?authorization=OAuth2%20test-webhook-token", EVENT, Map.of("Content-Type", "application/json"));
+
+        assertThat(response.statusCode()).isEqualTo(401);
+        assertThat(count("billable_events")).isZero();
+    }
+
+    @Test
+    void noRequestHeaderComesBackInAnyAnswer() {
+        Map<String, String> hostile = Map.of("Set-Cookie", "injected=1", "Location", "https://evil.example/",
+                "Access-Control-Allow-Origin", "https://evil.example", "X-Probe", "probe-value-1");
+        record Call(String method, String path, String body, String authorization) {
+        }
+        List<Call> calls = List.of(
+                new Call("POST", "/webhooks/iterable", EVENT, "OAuth2 test-webhook-token"), // 200
+                new Call("POST", "/webhooks/iterable", "{", "OAuth2 test-webhook-token"), // 400
+                new Call("POST", "/webhooks/iterable", EVENT, "OAuth2 wrong-token-zq9"), // 401
+                new Call("GET", "/webhooks/iterable", null, "OAuth2 test-webhook-token"), // 405
+                new Call("GET", "/api/test-failure", null, ADMIN), // 500
+                new Call("POST", "/api/exports", "{\"email\":\"a\u0080@x.com\"}", ADMIN), // 400
+                new Call("GET", "/api/no-such-thing", null, VIEWER), // 404
+                new Call("GET", "/api/exports", null, "Basic d3Jvbmc6d3Jvbmc="), // 401
+                new Call("DELETE", "/api/exports/1", null, VIEWER)); // 403
+        for (Call call : calls) {
+            HttpRequest.Builder request = HttpRequest.newBuilder(uri(call.path())).method(call.method(),
+                    call.body() == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(call.body()));
+            hostile.forEach(request::header);
+            request.header("Content-Type", "application/json; probe=probe-value-2");
+            request.header("Authorization", call.authorization());
+            HttpResponse<String> response = send(request.build());
+
+            String answer = response.headers().map().toString() + response.body();
+            assertThat(answer).as(call + " -> " + response.statusCode())
+                    .doesNotContain("injected", "evil.example", "probe-value", call.authorization().split(" ")[1]);
+            assertThat(response.headers().firstValue("Content-Type")).as(call.toString()).hasValueSatisfying(
+                    type -> assertThat(type).startsWith("application/json"));
+        }
+    }
+
+    @Test
+    void aFailureAnswers500AndLogsOneNeutralisedLineWithoutStackTrace(CapturedOutput output) {
+        HttpResponse<String> response = get("/api/test-failure");
+
+        assertThat(response.statusCode()).isEqualTo(500);
+        assertThat(json(response).get("error").asText()).isEqualTo("internal_error");
+        assertThat(response.body()).doesNotContain("bug", "IllegalStateException", "at io.", "at org.");
+        assertThat(output.getOut() + output.getErr()).contains("IllegalStateException")
+                .doesNotContain("\nFORGED").doesNotContain("\tat org.apache.camel");
+    }
+
+    @Test
+    void aWrongMethodOnTheWebhookIs405WhateverTheCredentials() {
+        for (String authorization : List.of("OAuth2 test-webhook-token", ADMIN, "none")) {
+            for (String method : List.of("GET", "PUT", "DELETE")) {
+                HttpResponse<String> response = request(method, "/webhooks/iterable", null,
+                        authorization.equals("none") ? Map.of() : Map.of("Authorization", authorization));
+                assertThat(response.statusCode()).as(method + " " + authorization).isEqualTo(405);
+                assertThat(json(response).get("error").asText()).isEqualTo("method_not_allowed");
+                assertThat(response.headers().firstValue("Allow")).hasValue("POST");
+            }
+        }
+    }
+
+    @Test
+    void anUnknownApiPathIs404ForAnyUser() {
+        for (String user : List.of(ADMIN, VIEWER)) {
+            HttpResponse<String> response = request("GET", "/api/no-such-thing", null, Map.of("Authorization", user));
+            assertThat(response.statusCode()).isEqualTo(404);
+            assertThat(json(response).get("error").asText()).isEqualTo("not_found");
+            assertThat(response.body()).doesNotContain("/error");
+        }
+        assertThat(request("GET", "/api/no-such-thing", null, Map.of("Authorization", "Basic eDp5")).statusCode())
+                .as("unknown paths are not disclosed to strangers").isEqualTo(401);
+    }
+
+    record Streamed(int status, long bytesWritten) {
+    }
+
+    /**
+     * Sends a chunked POST of up to {@code total} bytes over a raw socket and stops writing as soon
+     * as the bridge answers (or closes): how much it let in before deciding.
+     */
+    private Streamed streamChunked(String path, String authorization, long total) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(30_000);
+            OutputStream out = socket.getOutputStream();
+            InputStream in = socket.getInputStream();
+            String head = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "Transfer-Encoding: chunked\r\n" + (authorization == null ? "" : "Authorization: " + authorization + "\r\n")
+                    + "\r\n";
+            out.write(head.getBytes(StandardCharsets.US_ASCII));
+            byte[] chunk = new byte[64 * 1024];
+            Arrays.fill(chunk, (byte) 'a');
+            byte[] chunkHead = (Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+            long written = 0;
+            try {
+                while (written < total && in.available() == 0) {
+                    out.write(chunkHead);
+                    out.write(chunk);
+                    out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+                    written += chunk.length;
+                }
+                if (written >= total) {
+                    out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                }
+            } catch (IOException closedByTheBridge) {
+                // the bridge answered and closed the connection: what it let in is what was written
+            }
+            ByteArrayOutputStream answer = new ByteArrayOutputStream();
+            byte[] buffer = new byte[8192];
+            int n;
+            while (!answer.toString(StandardCharsets.ISO_8859_1).contains("\r\n\r\n") && (n = in.read(buffer)) > 0) {
+                answer.write(buffer, 0, n);
+            }
+            String statusLine = answer.toString(StandardCharsets.ISO_8859_1).lines().findFirst().orElse("");
+            return new Streamed(Integer.parseInt(statusLine.split(" ")[1]), written);
+        }
+    }
+}
