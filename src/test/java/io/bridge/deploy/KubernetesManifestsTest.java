@@ -24,17 +24,42 @@ class KubernetesManifestsTest extends BridgeHttpTest {
     static final Path BASE = Path.of("k8s/base");
 
     @Test
-    void theRoutesConfigMapHoldsEveryRouteFileAndTheSettingsConfigMapTheSettings() throws IOException {
+    void theConfigMapsAreMadeFromExactCopiesOfEveryRouteFileAndTheSettings() throws IOException {
         Map<String, List<String>> generated = new java.util.HashMap<>();
         for (Map<String, Object> generator : list(load(BASE.resolve("kustomization.yaml")).get("configMapGenerator"))) {
             generated.put((String) generator.get("name"), strings(generator.get("files")));
         }
         List<String> routes;
         try (Stream<Path> files = Files.list(Path.of("routes"))) {
-            routes = files.map(f -> "../../routes/" + f.getFileName()).filter(f -> f.endsWith(".yaml")).sorted().toList();
+            routes = files.map(f -> f.getFileName().toString()).filter(f -> f.endsWith(".yaml")).sorted().toList();
         }
-        assertThat(generated.get("bridge-routes")).as("every file under routes/, and nothing else").containsExactlyInAnyOrderElementsOf(routes);
-        assertThat(generated.get("bridge-settings")).containsExactly("../../application.yaml");
+        List<String> copies;
+        try (Stream<Path> files = Files.list(BASE.resolve("config/routes"))) {
+            copies = files.map(f -> f.getFileName().toString()).sorted().toList();
+        }
+        assertThat(copies).as("k8s/base/config/routes holds every route file and nothing else: run k8s/sync-config.sh")
+                .isEqualTo(routes);
+        assertThat(generated.get("bridge-routes")).as("every route file becomes a key of bridge-routes")
+                .containsExactlyInAnyOrderElementsOf(routes.stream().map(r -> "config/routes/" + r).toList());
+        for (String route : routes) {
+            assertThat(BASE.resolve("config/routes/" + route)).as("run k8s/sync-config.sh: the copy of routes/" + route + " differs")
+                    .hasSameBinaryContentAs(Path.of("routes", route));
+        }
+        assertThat(generated.get("bridge-settings")).containsExactly("config/application.yaml");
+        assertThat(BASE.resolve("config/application.yaml")).as("run k8s/sync-config.sh: the copy of application.yaml differs")
+                .hasSameBinaryContentAs(Path.of("application.yaml"));
+    }
+
+    @Test
+    void noManifestDefinesTheSecretSoApplyingNeverOverwritesTheOperators() throws IOException {
+        for (Path dir : List.of(BASE, Path.of("k8s/overlays/local"))) {
+            try (Stream<Path> files = Files.list(dir)) {
+                for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).toList()) {
+                    assertThat(Files.readString(file)).as(file.toString()).doesNotContainPattern("(?m)^kind: Secret")
+                            .doesNotContain("secretGenerator");
+                }
+            }
+        }
     }
 
     @Test
@@ -79,12 +104,15 @@ class KubernetesManifestsTest extends BridgeHttpTest {
 
     @Test
     void theSecretTemplateHoldsPlaceholdersOnly() throws IOException {
-        Map<String, Object> values = map(load(BASE.resolve("secret.yaml")).get("stringData"));
-        values.forEach((key, value) -> {
+        List<String> lines = Files.readAllLines(Path.of("k8s/bridge.env.example")).stream()
+                .filter(line -> !line.isBlank() && !line.startsWith("#")).toList();
+        assertThat(lines).isNotEmpty();
+        for (String line : lines) {
+            String key = line.substring(0, line.indexOf('='));
             if (key.matches(".*(PASSWORD|SECRET|TOKEN|KEY|ENCRYPTIONKEY|URL)$")) {
-                assertThat(String.valueOf(value)).as(key).contains("REPLACE-ME");
+                assertThat(line.substring(line.indexOf('=') + 1)).as(key).contains("REPLACE-ME");
             }
-        });
+        }
     }
 
     private static Map<String, Object> load(Path file) throws IOException {
