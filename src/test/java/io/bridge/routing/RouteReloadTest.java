@@ -1,0 +1,165 @@
+package io.bridge.routing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.bridge.support.BridgeHttpTest;
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Route;
+import org.apache.camel.ServiceStatus;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * Editing the route files of a running bridge, as integration engineers do: a saved file replaces
+ * its own routes and nothing else; a file that fails to load leaves its previous routes running;
+ * readiness says when a route is missing. Runs on a copy of routes/ in a temporary folder.
+ */
+@DirtiesContext(classMode = DirtiesContext.ClassMode.AFTER_CLASS)
+@ExtendWith(OutputCaptureExtension.class)
+class RouteReloadTest extends BridgeHttpTest {
+
+    static final Path ROUTES = copyOfRoutes();
+    static final Path MTU = ROUTES.resolve("mtu-report.yaml");
+    static final String ORIGINAL = read(MTU);
+
+    @DynamicPropertySource
+    static void watchTheCopy(DynamicPropertyRegistry registry) {
+        registry.add("camel.main.routes-include-pattern", () -> "file:" + ROUTES + "/*.yaml");
+        registry.add("bridge.routes.reload", () -> "true");
+        registry.add("logging.level.io.bridge.routing", () -> "INFO");
+        registry.add("bridge.routes.directory", ROUTES::toString);
+    }
+
+    @Autowired
+    CamelContext camel;
+
+    @AfterEach
+    void putTheFileBack() throws IOException {
+        if (!read(MTU).equals(ORIGINAL)) {
+            Files.writeString(MTU, ORIGINAL);
+            awaitTrue("mtu-report back as shipped", () -> ORIGINAL.contains(description("mtu-report")));
+        }
+    }
+
+    @Test
+    void savingAFileReplacesItsRoutesAndLeavesTheOthersRunning() throws IOException {
+        Map<String, Route> before = routes();
+        String edited = ORIGINAL.replaceFirst("description: ([^\\n]*)", "description: edited on a running bridge");
+        assertThat(edited).isNotEqualTo(ORIGINAL);
+
+        Files.writeString(MTU, edited);
+
+        awaitTrue("the edited description", () -> "edited on a running bridge".equals(description("mtu-report")));
+        Map<String, Route> after = routes();
+        assertThat(after.keySet()).isEqualTo(before.keySet());
+        before.forEach((id, route) -> {
+            assertThat(camel.getRouteController().getRouteStatus(id)).as(id).isEqualTo(ServiceStatus.Started);
+            if (!id.equals("mtu-report")) {
+                assertThat(after.get(id)).as(id + " was not touched").isSameAs(route);
+            }
+        });
+        assertThat(post("/webhooks/iterable", "{\"email\":\"r@x.com\",\"eventName\":\"emailOpen\"}",
+                Map.of("Content-Type", "application/json", "Authorization", "OAuth2 test-webhook-token")).statusCode()).isEqualTo(200);
+        assertThat(get("/api/mtu?month=2026-11").statusCode()).isEqualTo(200);
+        assertThat(get("/actuator/health/readiness").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aFileThatFailsToLoadLeavesItsPreviousRoutesRunning(CapturedOutput output) throws IOException {
+        for (String broken : List.of(
+                ORIGINAL.replace("uri: platform-http:/api/mtu", "uri: no-such-component:/api/mtu"), // cannot be created
+                ORIGINAL + "\n- route:\n    id: broken\n    from:\n      uri: direct:x\n      steps:\n        - noSuchStep: {}\n")) {
+            int failures = failures(output);
+            Files.writeString(MTU, broken);
+            awaitTrue("the log says the file was not loaded", () -> failures(output) > failures);
+            awaitTrue("the previous mtu-report runs", () -> camel.getRouteController().getRouteStatus("mtu-report") == ServiceStatus.Started);
+
+            assertThat(camel.getRouteController().getRouteStatus("mtu-report")).isEqualTo(ServiceStatus.Started);
+            HttpResponse<String> mtu = get("/api/mtu?month=2026-11");
+            assertThat(mtu.statusCode()).as(mtu.body()).isEqualTo(200);
+            assertThat(camel.getRoute("broken")).isNull();
+            assertThat(get("/actuator/health/readiness").statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void readinessIsDownWhileARouteIsNotRunning() throws Exception {
+        camel.getRouteController().stopRoute("mtu-report");
+        try {
+            HttpResponse<String> readiness = get("/actuator/health/readiness");
+            assertThat(readiness.statusCode()).isEqualTo(503);
+            assertThat(readiness.body()).contains("DOWN");
+        } finally {
+            camel.getRouteController().startRoute("mtu-report");
+        }
+        assertThat(get("/actuator/health/readiness").statusCode()).isEqualTo(200);
+    }
+
+    private static int failures(CapturedOutput output) {
+        return output.getOut().split("mtu-report.yaml was not loaded", -1).length - 1;
+    }
+
+    private Map<String, Route> routes() {
+        Map<String, Route> routes = new java.util.TreeMap<>();
+        camel.getRoutes().forEach(route -> routes.put(route.getRouteId(), route));
+        return routes;
+    }
+
+    private String description(String id) {
+        Route route = camel.getRoute(id);
+        return route == null ? null : route.getDescription();
+    }
+
+    private static void awaitTrue(String what, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within 20 s: " + what);
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    private static Path copyOfRoutes() {
+        try {
+            Path dir = Files.createTempDirectory("bridge-routes");
+            try (Stream<Path> files = Files.list(Path.of("routes"))) {
+                for (Path file : files.toList()) {
+                    Files.copy(file, dir.resolve(file.getFileName()));
+                }
+            }
+            dir.toFile().deleteOnExit();
+            return dir;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
