@@ -195,6 +195,36 @@ class ExportManagementTest extends BridgeHttpTest {
         assertThat(ITERABLE.members("mixpanel_Contested_61")).containsExactly("a@x.com", "b@x.com");
     }
 
+    @Test
+    void fiftyConcurrentRunRequestsMakeOneRunWhoseReportIsKept() {
+        MIXPANEL.cohort(62, "Popular", members("a@x.com", "b@x.com"));
+        exportRuns.save(62, "dynamic", "api");
+        MIXPANEL.resetCalls();
+        MIXPANEL.delay(1000); // the real run outlasts the burst: every other request finds it going
+        List<HttpResponse<String>> answers;
+        try {
+            answers = Concurrently.run(50, () -> post("/api/exports/62/run", "", Map.of()));
+            Concurrently.await("the runs of cohort 62 end", 30, () -> jdbc.queryForObject(
+                    "SELECT COUNT(*) FROM sync_runs WHERE cohort_id = 62 AND status = 'running'", Integer.class) == 0);
+        } finally {
+            MIXPANEL.delay(0);
+        }
+
+        assertThat(answers).allSatisfy(answer -> assertThat(answer.statusCode()).as(answer.body()).isEqualTo(202));
+        List<Long> real = jdbc.queryForList("SELECT id FROM sync_runs WHERE cohort_id = 62 AND status <> 'skipped'", Long.class);
+        List<Long> skipped = jdbc.queryForList("SELECT id FROM sync_runs WHERE cohort_id = 62 AND status = 'skipped'", Long.class);
+        assertThat(real).hasSize(1);
+        assertThat(skipped).hasSize(49);
+        assertThat(answers.stream().filter(a -> json(a).get("status").asText().equals("running")).count()).isEqualTo(1);
+        assertThat(MIXPANEL.calls("/api/query/engage")).as("skipped runs read nothing").isEqualTo(1);
+
+        HttpResponse<String> report = get("/api/exports/62/runs/" + real.get(0) + "/report.csv");
+        assertThat(report.statusCode()).as("skipped runs keep no report slot: " + report.body()).isEqualTo(200);
+        assertThat(report.body().lines().skip(1).toList()).containsExactlyInAnyOrder(
+                "d-0-a@x.com,a@x.com,added,", "d-1-b@x.com,b@x.com,added,");
+        assertProblem(get("/api/exports/62/runs/" + skipped.get(0) + "/report.csv"), 404, "skipped and interrupted runs have none");
+    }
+
     /** POST /api/exports/{id}/run and waits for the run to end; returns its id. */
     private long runNow(long cohortId) {
         HttpResponse<String> accepted = post("/api/exports/" + cohortId + "/run", "", Map.of());
