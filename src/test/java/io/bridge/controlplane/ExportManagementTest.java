@@ -38,6 +38,8 @@ class ExportManagementTest extends BridgeHttpTest {
         StandIns.register(registry, MIXPANEL, ITERABLE);
         registry.add("bridge.mixpanel.queries-per-hour", () -> "100000");
         registry.add("bridge.exports.batch-size", () -> "2");
+        // the tests change the stand-in's cohorts between requests: no cached listing
+        registry.add("bridge.mixpanel.cohorts-cache-ttl", () -> "0s");
     }
 
     @Autowired
