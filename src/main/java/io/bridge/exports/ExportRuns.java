@@ -19,11 +19,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.event.EventListener;
+import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.support.GeneratedKeyHolder;
 import org.springframework.jdbc.support.KeyHolder;
 import org.springframework.stereotype.Component;
-import org.springframework.transaction.annotation.Transactional;
 
 /**
  * Starts, records and ends cohort export runs: one {@code sync_runs} row per run, never two runs of
@@ -118,16 +118,31 @@ public class ExportRuns {
         jdbc.update("UPDATE cohort_exports SET stopped_at = ? WHERE cohort_id = ?", Timestamp.from(Instant.now()), cohortId);
     }
 
-    /** Records (or changes) an export; a new export of a cohort overwrites the previous one. */
-    @Transactional
+    /**
+     * Records (or changes) an export; a new export of a cohort overwrites the previous one. Requests
+     * for a new cohort may race: when another one inserts the row between this one's UPDATE and
+     * INSERT, the INSERT fails on the key and the UPDATE is made again, now on that row. Each
+     * statement commits on its own (in one transaction, PostgreSQL would refuse the second UPDATE
+     * after the failed INSERT).
+     */
     public void save(long cohortId, String sync, String origin) {
         if (!SYNC_TYPES.contains(sync)) {
             throw new IllegalArgumentException("sync must be one of " + SYNC_TYPES + ", got '" + sync + "'");
         }
-        if (jdbc.update("UPDATE cohort_exports SET sync_type = ?, origin = ?, stopped_at = NULL WHERE cohort_id = ?",
-                sync, origin, cohortId) == 0) {
-            jdbc.update("INSERT INTO cohort_exports (cohort_id, sync_type, origin, created_at) VALUES (?, ?, ?, ?)",
-                    cohortId, sync, origin, Timestamp.from(Instant.now()));
+        for (int attempt = 1; ; attempt++) {
+            if (jdbc.update("UPDATE cohort_exports SET sync_type = ?, origin = ?, stopped_at = NULL WHERE cohort_id = ?",
+                    sync, origin, cohortId) == 1) {
+                return;
+            }
+            try {
+                jdbc.update("INSERT INTO cohort_exports (cohort_id, sync_type, origin, created_at) VALUES (?, ?, ?, ?)",
+                        cohortId, sync, origin, Timestamp.from(Instant.now()));
+                return;
+            } catch (DuplicateKeyException concurrentSave) {
+                if (attempt == 3) { // inserted and deleted again and again: cannot happen, rows are never deleted
+                    throw concurrentSave;
+                }
+            }
         }
     }
 

@@ -13,8 +13,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
 /**
- * Runs' report.csv files, kept gzip-compressed in {@code sync_run_reports}: the newest
- * {@code bridge.exports.reports-kept} runs of each cohort have one.
+ * Runs' report.csv files, kept gzip-compressed in {@code sync_run_reports}: each cohort keeps the
+ * newest {@code bridge.exports.reports-kept} reports (skipped runs have none and count for nothing).
  */
 @Component
 public class RunReports {
@@ -38,8 +38,9 @@ public class RunReports {
             file = run.report.finish();
             byte[] csvGzip = Files.readAllBytes(file);
             jdbc.update("INSERT INTO sync_run_reports (run_id, csv_gzip) VALUES (?, ?)", run.id, csvGzip);
-            List<Long> older = jdbc.queryForList("SELECT id FROM sync_runs WHERE cohort_id = ? ORDER BY id DESC OFFSET ? ROWS "
-                    + "FETCH FIRST 1 ROWS ONLY", Long.class, run.cohortId, kept);
+            // the newest kept reports stay: runs without one (skipped while another run went on) take no slot
+            List<Long> older = jdbc.queryForList("SELECT r.run_id FROM sync_run_reports r JOIN sync_runs s ON s.id = r.run_id "
+                    + "WHERE s.cohort_id = ? ORDER BY r.run_id DESC OFFSET ? ROWS FETCH FIRST 1 ROWS ONLY", Long.class, run.cohortId, kept);
             if (!older.isEmpty()) {
                 jdbc.update("DELETE FROM sync_run_reports WHERE run_id <= ? AND run_id IN (SELECT id FROM sync_runs WHERE cohort_id = ?)",
                         older.get(0), run.cohortId);

@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.regex.Pattern;
 import org.apache.camel.Body;
 import org.apache.camel.Exchange;
 import org.apache.camel.Header;
@@ -35,9 +34,16 @@ public class IntegrationApi {
         }
     }
 
-    private static final Pattern REF = Pattern.compile("[A-Za-z_][A-Za-z0-9_.-]{0,199}");
     private static final String SHAPE = "{\"dataCenter\": \"US\" | \"EU\", \"apiKeyRef\": \"<environment variable holding the key>\"}"
             + " or {\"dataCenter\": ..., \"apiKey\": \"<key>\"}";
+    /**
+     * The one answer to every apiKeyRef the bridge will not use: a name outside
+     * {@link IterableConnection#KEY_REF_NAMES} and a name that is not set get the same answer, so
+     * that it tells nobody which variables exist.
+     */
+    private static final String REF_REFUSED = "apiKeyRef must name an environment variable of the bridge that holds the "
+            + "Iterable API key: ITERABLE_API_KEY, or a name starting with ITERABLE_API_KEY_ (letters A-Z, digits, _), e.g. "
+            + "ITERABLE_API_KEY_EU; set it (e.g. from a Kubernetes Secret) and restart the bridge, or pass apiKey";
 
     private final ObjectMapper strict = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     private final ObjectMapper mapper = new ObjectMapper();
@@ -96,13 +102,9 @@ public class IntegrationApi {
         }
         String key;
         if (request.apiKeyRef() != null) {
-            if (!REF.matcher(request.apiKeyRef()).matches()) {
-                throw new ApiProblem(400, "invalid_request", "apiKeyRef must be the name of an environment variable, e.g. ITERABLE_API_KEY");
-            }
-            key = connection.resolve(request.apiKeyRef());
+            key = connection.resolve(request.apiKeyRef()); // null for a name outside ITERABLE_API_KEY[_*] too
             if (key == null) {
-                throw new ApiProblem(422, "unknown_key_ref", "environment variable " + request.apiKeyRef()
-                        + " is not set in the bridge: set it (e.g. from a Kubernetes Secret) and restart, or pass apiKey");
+                throw new ApiProblem(422, "key_ref_refused", REF_REFUSED);
             }
         } else {
             key = request.apiKey().trim();

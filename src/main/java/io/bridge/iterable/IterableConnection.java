@@ -6,6 +6,7 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.springframework.core.env.Environment;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
@@ -22,6 +23,13 @@ public class IterableConnection {
     /** The connection as it stands; {@code key} is how the key is held, never the key itself. */
     public record State(boolean connected, String dataCenter, String baseUrl, String key, String keyLast4,
             Instant connectedAt) {
+    }
+
+    /** The connection names its key by a reference the bridge cannot (or may no longer) read. */
+    public static class KeyRefUnusableException extends IllegalStateException {
+        KeyRefUnusableException(String message) {
+            super(message);
+        }
     }
 
     private final JdbcTemplate jdbc;
@@ -61,11 +69,33 @@ public class IterableConnection {
             throw new IllegalStateException("Iterable is not connected: connect it with PUT /api/integration");
         }
         String ref = (String) row.get("key_ref");
-        return ref != null ? resolve(ref) : secrets.open((String) row.get("key_sealed"));
+        if (ref == null) {
+            return secrets.open((String) row.get("key_sealed"));
+        }
+        String key = resolve(ref);
+        if (key == null) {
+            // set before the bridge allowed only ITERABLE_API_KEY[_*], or the variable is gone
+            throw new KeyRefUnusableException("the Iterable connection takes its key from an environment variable that is not set "
+                    + "or not an ITERABLE_API_KEY[_*] name: connect again with PUT /api/integration");
+        }
+        return key;
     }
 
-    /** The key an environment variable (or setting) named {@code ref} holds, or null when it holds none. */
+    /**
+     * The names a connection may take its key from ({@code apiKeyRef}): {@code ITERABLE_API_KEY} and
+     * {@code ITERABLE_API_KEY_<suffix>}. Any other setting or environment variable (the admin's
+     * password, the database's) is never read as a key, nor sent to Iterable.
+     */
+    public static final Pattern KEY_REF_NAMES = Pattern.compile("ITERABLE_API_KEY(_[A-Z0-9_]{1,100})?");
+
+    /**
+     * The key the environment variable named {@code ref} holds, or null when it holds none or the
+     * name is not one of {@link #KEY_REF_NAMES}.
+     */
     public String resolve(String ref) {
+        if (ref == null || !KEY_REF_NAMES.matcher(ref).matches()) {
+            return null;
+        }
         String key = environment.getProperty(ref);
         return key == null || key.isBlank() ? null : key.trim();
     }

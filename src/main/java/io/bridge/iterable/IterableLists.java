@@ -222,6 +222,8 @@ public class IterableLists {
         String apiKey;
         try {
             apiKey = connection.apiKey();
+        } catch (IterableConnection.KeyRefUnusableException unusable) {
+            throw unusable;
         } catch (IllegalStateException disconnected) {
             throw new IllegalStateException("the Iterable integration was disconnected during the run, which stopped; "
                     + "connect again (PUT /api/integration) to resume dynamic syncs");

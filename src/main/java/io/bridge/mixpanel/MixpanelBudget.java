@@ -21,6 +21,8 @@ import org.springframework.stereotype.Component;
 public class MixpanelBudget {
 
     private final int perHour;
+    /** Queries of the hour that only syncs take (at most all but one: the listing can always be had once an hour). */
+    private final int reservedForSyncs;
     private final Deque<Instant> spent = new ArrayDeque<>();
     private final Clock clock = Clock.systemUTC();
     private final Semaphore slots;
@@ -33,6 +35,7 @@ public class MixpanelBudget {
 
     MixpanelBudget(MixpanelProperties props, Duration slotWait) {
         this.perHour = props.queriesPerHour();
+        this.reservedForSyncs = Math.max(0, Math.min(props.reservedForSyncs(), perHour - 1));
         this.slots = new Semaphore(props.maxConcurrent(), true);
         this.slotWait = slotWait;
     }
@@ -71,6 +74,33 @@ public class MixpanelBudget {
             throw new BudgetExhaustedException("Mixpanel query budget used up: " + perHour + " queries in the last hour "
                     + "(bridge.mixpanel.queries-per-hour; every page of a cohort is one query). The run stopped without "
                     + "changing the list beyond what it already sent; the next run converges once the budget allows.");
+        }
+        spent.addLast(now);
+    }
+
+    /**
+     * Takes one query for the control plane (the listing of the project's cohorts) from the part of
+     * the budget that is not reserved for syncs ({@code bridge.mixpanel.reserved-for-syncs}), or
+     * throws when that part is spent: whoever refreshes a page can never starve the syncs. The
+     * queries of syncs count against that part too: when syncs have used the budget down to their
+     * reserve, the control plane gets none.
+     */
+    public synchronized void takeUnreserved() {
+        Instant now = forget();
+        int open = perHour - reservedForSyncs;
+        if (spent.size() >= open) {
+            Instant free = now;
+            int toExpire = spent.size() - open; // this many oldest queries must leave the window first
+            for (Instant at : spent) {
+                if (toExpire-- == 0) {
+                    free = at.plus(Duration.ofHours(1));
+                    break;
+                }
+            }
+            throw new BudgetExhaustedException(spent.size() + " of the " + perHour + " Mixpanel queries of the last hour are "
+                    + "spent, and the last " + reservedForSyncs + " are reserved for syncs (bridge.mixpanel.queries-per-hour, "
+                    + "bridge.mixpanel.reserved-for-syncs): the cohort listing can be read from Mixpanel again after "
+                    + free.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
         }
         spent.addLast(now);
     }

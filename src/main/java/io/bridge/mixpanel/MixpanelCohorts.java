@@ -8,6 +8,9 @@ import io.bridge.exports.OutboundHttp;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URLEncoder;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -34,9 +37,17 @@ public class MixpanelCohorts {
     static final int PAGE_SIZE = 1000;
     static final String OUTPUT_PROPERTIES = "[\"$email\",\"$first_name\",\"$last_name\"]";
 
+    /** Exchange properties of the listing: the cohorts when the cache answers, their age (s), the cohort asked about. */
+    public static final String LISTING = "cohortListing";
+    public static final String LISTING_AGE = "cohortListingAge";
+    public static final String WANTED = "wantedCohortId";
+
     private final ObjectMapper mapper = new ObjectMapper();
     private final MixpanelProperties props;
     private final MixpanelBudget budget;
+    /** The last listing Mixpanel gave this replica (each replica keeps its own; the syncs' reserve is MixpanelBudget's). */
+    private volatile Listing listing;
+    private Clock clock = Clock.systemUTC(); // tests move it to age the listing
 
     public MixpanelCohorts(MixpanelProperties props, MixpanelBudget budget) {
         this.props = props;
@@ -61,24 +72,51 @@ public class MixpanelCohorts {
                 + props.projectId() + ": check the cohort id, or whether the cohort was deleted");
     }
 
-    /** The project's cohorts, for the control plane (one query of the hourly budget). */
-    public void listingRequest(Exchange exchange) {
+    /**
+     * The control plane's listing of the project's cohorts, when it can be answered without a query
+     * (exchange property {@value #LISTING}, else null; {@value #LISTING_AGE}: its age in seconds):
+     * the cached listing is younger than {@code bridge.mixpanel.cohorts-cache-ttl}, or the budget
+     * left is the syncs' reserve (then the last listing, however old). A listing that lacks the
+     * cohort a request is about (exchange property {@value #WANTED}) is read again. Otherwise this
+     * takes one query from the part of the budget that is not reserved for syncs.
+     */
+    public void cachedListing(Exchange exchange) {
         if (props.projectId() == null || props.projectId().isBlank() || props.secret() == null || props.secret().isBlank()) {
             throw new ApiProblem(409, "mixpanel_not_configured", "Mixpanel is not configured: set BRIDGE_MIXPANEL_PROJECTID, "
                     + "BRIDGE_MIXPANEL_USERNAME and BRIDGE_MIXPANEL_SECRET (a service account of the project)");
         }
+        Listing last = listing;
+        Instant now = clock.instant();
+        Long wanted = exchange.getProperty(WANTED, Long.class);
+        boolean usable = last != null && (wanted == null || last.has(wanted));
+        exchange.removeProperty(LISTING);
+        if (usable && Duration.between(last.fetchedAt(), now).compareTo(props.cohortsCacheTtl()) < 0) {
+            answer(exchange, last, now);
+            return;
+        }
         try {
-            budget.take();
+            budget.takeUnreserved();
         } catch (MixpanelBudget.BudgetExhaustedException e) {
+            if (usable) {
+                answer(exchange, last, now);
+                return;
+            }
             throw new ApiProblem(429, "mixpanel_budget", e.getMessage());
         }
+    }
+
+    /** The cohorts/list request of a listing {@link #cachedListing} could not answer (its query is taken). */
+    public void listingRequest(Exchange exchange) {
         authorize(OutboundHttp.request(exchange, "POST", "application/x-www-form-urlencoded", "project_id=" + encode(props.projectId())));
         exchange.getMessage().setBody("");
     }
 
-    /** Mixpanel's cohorts/list answer: {id, name, count, description} per cohort; a refusal is a 502 that quotes Mixpanel. */
-    public List<Map<String, Object>> acceptListing(@Header(Exchange.HTTP_RESPONSE_CODE) int status, @Body InputStream body)
-            throws IOException {
+    /**
+     * Mixpanel's cohorts/list answer: {id, name, count, description} per cohort, kept as the cached
+     * listing; a refusal is a 502 that quotes Mixpanel.
+     */
+    public List<Map<String, Object>> acceptListing(@Header(Exchange.HTTP_RESPONSE_CODE) int status, @Body InputStream body,
+            Exchange exchange) throws IOException {
         JsonNode answer = mapper.readTree(body);
         if (status != 200) {
             String message = answer != null && answer.hasNonNull("error") ? answer.get("error").asText() : "no message";
@@ -94,7 +132,28 @@ public class MixpanelCohorts {
             c.put("description", cohort.path("description").asText(""));
             cohorts.add(c);
         }
-        return cohorts;
+        Listing fetched = new Listing(cohorts, clock.instant());
+        listing = fetched;
+        exchange.setProperty(LISTING_AGE, 0L);
+        return fetched.copy();
+    }
+
+    private static void answer(Exchange exchange, Listing listing, Instant now) {
+        exchange.setProperty(LISTING, listing.copy());
+        exchange.setProperty(LISTING_AGE, Math.max(0, Duration.between(listing.fetchedAt(), now).toSeconds()));
+    }
+
+    /** The project's cohorts as Mixpanel listed them at {@code fetchedAt}; callers get copies (they add to them). */
+    private record Listing(List<Map<String, Object>> cohorts, Instant fetchedAt) {
+        boolean has(long cohortId) {
+            return cohorts.stream().anyMatch(c -> ((Number) c.get("id")).longValue() == cohortId);
+        }
+
+        List<Map<String, Object>> copy() {
+            List<Map<String, Object>> copy = new ArrayList<>(cohorts.size());
+            cohorts.forEach(c -> copy.add(new LinkedHashMap<>(c)));
+            return copy;
+        }
     }
 
     /** The next page of members; the first page has no session_id. */

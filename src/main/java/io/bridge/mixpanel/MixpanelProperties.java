@@ -1,5 +1,6 @@
 package io.bridge.mixpanel;
 
+import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
@@ -10,8 +11,10 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param projectId      the Mixpanel project
  * @param username       service-account user name
  * @param secret         service-account secret (environment only)
- * @param queriesPerHour the project's query budget, shared by every run (each page is a query)
- * @param maxConcurrent  the project's concurrent-query limit
+ * @param queriesPerHour   the project's query budget, shared by every run (each page is a query)
+ * @param maxConcurrent    the project's concurrent-query limit
+ * @param cohortsCacheTtl  how long the control plane's listing of the project's cohorts is reused (0: never)
+ * @param reservedForSyncs queries of the hourly budget the control plane's listing never takes: they are the syncs'
  */
 @ConfigurationProperties("bridge.mixpanel")
 public record MixpanelProperties(
@@ -20,7 +23,9 @@ public record MixpanelProperties(
         String username,
         String secret,
         @DefaultValue("60") int queriesPerHour,
-        @DefaultValue("5") int maxConcurrent) {
+        @DefaultValue("5") int maxConcurrent,
+        @DefaultValue("60s") Duration cohortsCacheTtl,
+        @DefaultValue("40") int reservedForSyncs) {
 
     @Override
     public String toString() {

@@ -9,7 +9,9 @@ import io.bridge.exports.ExportRuns;
 import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
 import io.bridge.support.BridgeHttpTest;
+import io.bridge.support.Concurrently;
 import io.bridge.support.ExportTables;
+import io.bridge.support.FaultInjectingDataSource;
 import io.bridge.support.StandIns;
 import java.net.http.HttpResponse;
 import java.sql.Timestamp;
@@ -36,6 +38,8 @@ class ExportManagementTest extends BridgeHttpTest {
         StandIns.register(registry, MIXPANEL, ITERABLE);
         registry.add("bridge.mixpanel.queries-per-hour", () -> "100000");
         registry.add("bridge.exports.batch-size", () -> "2");
+        // the tests change the stand-in's cohorts between requests: no cached listing
+        registry.add("bridge.mixpanel.cohorts-cache-ttl", () -> "0s");
     }
 
     @Autowired
@@ -154,6 +158,73 @@ class ExportManagementTest extends BridgeHttpTest {
         assertProblem(get("/api/exports/48"), 404, "cohort 48 is not exported");
         assertProblem(request("DELETE", "/api/exports/48", null, Map.of()), 404, "cohort 48 is not exported");
         assertProblem(post("/api/exports/48/run", "", Map.of()), 404, "cohort 48 is not exported");
+    }
+
+    @Test
+    void fiftyConcurrentRequestsToExportANewCohortAreAll202Or409AndRecordOneExport() {
+        MIXPANEL.cohort(61, "Contested", members("a@x.com", "b@x.com"));
+        database().inject(FaultInjectingDataSource.Fault.SLOW_COMMIT); // a loaded database: transactions overlap
+        List<HttpResponse<String>> answers;
+        try {
+            answers = Concurrently.run(50, () -> post("/api/exports", "{\"cohortId\":61,\"sync\":\"dynamic\"}", JSON_BODY));
+        } finally {
+            database().inject(FaultInjectingDataSource.Fault.NONE);
+        }
+
+        int accepted = 0;
+        for (HttpResponse<String> answer : answers) {
+            assertThat(answer.statusCode()).as(answer.body()).isIn(202, 409);
+            JsonNode body = json(answer);
+            if (answer.statusCode() == 202) {
+                accepted++;
+                assertThat(body.get("cohortId").asLong()).isEqualTo(61);
+                assertThat(body.get("status").asText()).isIn("running", "skipped");
+                assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM sync_runs WHERE id = ? AND cohort_id = 61", Integer.class,
+                        body.get("runId").asLong())).isEqualTo(1);
+            } else {
+                assertThat(body.get("status").asInt()).isEqualTo(409);
+                assertThat(body.get("message").asText()).isNotBlank();
+            }
+        }
+        assertThat(accepted).isPositive();
+        assertThat(jdbc.queryForList("SELECT sync_type || ' ' || origin FROM cohort_exports WHERE cohort_id = 61 AND stopped_at IS NULL",
+                String.class)).containsExactly("dynamic api");
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM sync_runs WHERE cohort_id = 61", Integer.class)).isEqualTo(accepted);
+        Concurrently.await("the runs of cohort 61 end", 30, () -> jdbc.queryForObject(
+                "SELECT COUNT(*) FROM sync_runs WHERE cohort_id = 61 AND status = 'running'", Integer.class) == 0);
+        assertThat(jdbc.queryForList("SELECT DISTINCT status FROM sync_runs WHERE cohort_id = 61", String.class))
+                .contains("succeeded").allMatch(status -> status.equals("succeeded") || status.equals("skipped"));
+        assertThat(ITERABLE.members("mixpanel_Contested_61")).containsExactly("a@x.com", "b@x.com");
+    }
+
+    @Test
+    void fiftyConcurrentRunRequestsMakeOneRunWhoseReportIsKept() {
+        MIXPANEL.cohort(62, "Popular", members("a@x.com", "b@x.com"));
+        exportRuns.save(62, "dynamic", "api");
+        MIXPANEL.resetCalls();
+        MIXPANEL.delay(1000); // the real run outlasts the burst: every other request finds it going
+        List<HttpResponse<String>> answers;
+        try {
+            answers = Concurrently.run(50, () -> post("/api/exports/62/run", "", Map.of()));
+            Concurrently.await("the runs of cohort 62 end", 30, () -> jdbc.queryForObject(
+                    "SELECT COUNT(*) FROM sync_runs WHERE cohort_id = 62 AND status = 'running'", Integer.class) == 0);
+        } finally {
+            MIXPANEL.delay(0);
+        }
+
+        assertThat(answers).allSatisfy(answer -> assertThat(answer.statusCode()).as(answer.body()).isEqualTo(202));
+        List<Long> real = jdbc.queryForList("SELECT id FROM sync_runs WHERE cohort_id = 62 AND status <> 'skipped'", Long.class);
+        List<Long> skipped = jdbc.queryForList("SELECT id FROM sync_runs WHERE cohort_id = 62 AND status = 'skipped'", Long.class);
+        assertThat(real).hasSize(1);
+        assertThat(skipped).hasSize(49);
+        assertThat(answers.stream().filter(a -> json(a).get("status").asText().equals("running")).count()).isEqualTo(1);
+        assertThat(MIXPANEL.calls("/api/query/engage")).as("skipped runs read nothing").isEqualTo(1);
+
+        HttpResponse<String> report = get("/api/exports/62/runs/" + real.get(0) + "/report.csv");
+        assertThat(report.statusCode()).as("skipped runs keep no report slot: " + report.body()).isEqualTo(200);
+        assertThat(report.body().lines().skip(1).toList()).containsExactlyInAnyOrder(
+                "d-0-a@x.com,a@x.com,added,", "d-1-b@x.com,b@x.com,added,");
+        assertProblem(get("/api/exports/62/runs/" + skipped.get(0) + "/report.csv"), 404, "skipped and interrupted runs have none");
     }
 
     /** POST /api/exports/{id}/run and waits for the run to end; returns its id. */

@@ -29,8 +29,10 @@ class IntegrationApiTest extends BridgeHttpTest {
     static void apis(DynamicPropertyRegistry registry) {
         StandIns.register(registry, MIXPANEL, ITERABLE);
         registry.add("bridge.mixpanel.queries-per-hour", () -> "100000");
-        registry.add("TEST_ITERABLE_KEY", () -> StandIns.API_KEY);
-        registry.add("TEST_WRONG_KEY", () -> OTHER_KEY);
+        registry.add("ITERABLE_API_KEY_TEST", () -> StandIns.API_KEY);
+        registry.add("ITERABLE_API_KEY_WRONG", () -> OTHER_KEY);
+        // as if the bridge's environment held a secret that is not an Iterable key
+        registry.add("BRIDGE_SECURITY_ADMIN_PASSWORD", () -> "{noop}test-admin-password");
     }
 
     @AfterAll
@@ -63,7 +65,7 @@ class IntegrationApiTest extends BridgeHttpTest {
 
     @Test
     void aKeyIterableRefusesIs422WithIterablesMessageAndNothingChanges() {
-        HttpResponse<String> response = put("{\"dataCenter\":\"EU\",\"apiKeyRef\":\"TEST_WRONG_KEY\"}");
+        HttpResponse<String> response = put("{\"dataCenter\":\"EU\",\"apiKeyRef\":\"ITERABLE_API_KEY_WRONG\"}");
 
         assertThat(response.statusCode()).isEqualTo(422);
         assertThat(json(response).get("message").asText()).contains("Invalid API key").contains("EU");
@@ -73,13 +75,13 @@ class IntegrationApiTest extends BridgeHttpTest {
 
     @Test
     void aKeyByReferenceConnectsAndTheAuditSaysWho() {
-        HttpResponse<String> response = put("{\"dataCenter\":\"EU\",\"apiKeyRef\":\"TEST_ITERABLE_KEY\"}");
+        HttpResponse<String> response = put("{\"dataCenter\":\"EU\",\"apiKeyRef\":\"ITERABLE_API_KEY_TEST\"}");
 
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(json(response).at("/iterable/dataCenter").asText()).isEqualTo("EU");
-        assertThat(json(response).at("/iterable/keyFrom").asText()).isEqualTo("environment variable TEST_ITERABLE_KEY");
+        assertThat(json(response).at("/iterable/keyFrom").asText()).isEqualTo("environment variable ITERABLE_API_KEY_TEST");
         assertThat(jdbc.queryForMap("SELECT key_ref, key_sealed FROM iterable_connection"))
-                .containsEntry("KEY_REF", "TEST_ITERABLE_KEY").containsEntry("KEY_SEALED", null);
+                .containsEntry("KEY_REF", "ITERABLE_API_KEY_TEST").containsEntry("KEY_SEALED", null);
         assertThat(jdbc.queryForMap("SELECT actor, action, subject FROM audit_log"))
                 .containsEntry("ACTOR", "test-admin").containsEntry("ACTION", "integration.connect");
     }
@@ -102,13 +104,48 @@ class IntegrationApiTest extends BridgeHttpTest {
 
     @Test
     void badConnectRequestsAre400Or422SayingWhatToFix() {
-        assertProblem(put("{\"dataCenter\":\"APAC\",\"apiKeyRef\":\"TEST_ITERABLE_KEY\"}"), 400, "dataCenter must be one of [EU, US]");
+        assertProblem(put("{\"dataCenter\":\"APAC\",\"apiKeyRef\":\"ITERABLE_API_KEY_TEST\"}"), 400, "dataCenter must be one of [EU, US]");
         assertProblem(put("{\"dataCenter\":\"US\"}"), 400, "exactly one of apiKeyRef");
         assertProblem(put("{\"dataCenter\":\"US\",\"apiKeyRef\":\"A\",\"apiKey\":\"b\"}"), 400, "exactly one of apiKeyRef");
-        assertProblem(put("{\"dataCenter\":\"US\",\"apiKeyRef\":\"TEST_ITERABLE_KEY\",\"region\":1}"), 400, "unknown field 'region'");
+        assertProblem(put("{\"dataCenter\":\"US\",\"apiKeyRef\":\"ITERABLE_API_KEY_TEST\",\"region\":1}"), 400, "unknown field 'region'");
         assertProblem(put("not json"), 400, "the body must be JSON");
-        assertProblem(put("{\"dataCenter\":\"US\",\"apiKeyRef\":\"NOT_SET_ANYWHERE\"}"), 422, "NOT_SET_ANYWHERE is not set");
+        assertProblem(put("{\"dataCenter\":\"US\",\"apiKeyRef\":\"ITERABLE_API_KEY_NOT_SET\"}"), 422,
+                "apiKeyRef must name an environment variable");
         assertThat(count("iterable_connection")).isZero();
+    }
+
+    @Test
+    void apiKeyRefNamesOnlyIterableKeyVariablesAndEveryRefusalIsOneAnswer() {
+        ITERABLE.resetCalls();
+        List<String> refused = List.of(
+                "BRIDGE_SECURITY_ADMIN_PASSWORD", // set, but not an Iterable key: must never reach Iterable
+                "bridge.mixpanel.secret",         // a setting, not an environment variable
+                "NOT_SET_ANYWHERE",               // neither allowed nor set
+                "ITERABLE_API_KEY_NOT_SET",       // allowed, not set
+                "ITERABLE_API_KEYS",              // the prefix without its underscore
+                "ITERABLE_API_KEY_TEST\\n");     // an allowed name that is set, with a control character
+
+        List<HttpResponse<String>> answers = refused.stream()
+                .map(ref -> put("{\"dataCenter\":\"US\",\"apiKeyRef\":\"" + ref + "\"}")).toList();
+
+        HttpResponse<String> first = answers.get(0);
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(422);
+        JsonNode problem = json(first);
+        assertThat(problem.get("status").asInt()).isEqualTo(422);
+        assertThat(problem.get("error").asText()).isEqualTo("key_ref_refused");
+        assertThat(problem.get("message").asText()).contains("ITERABLE_API_KEY").contains("ITERABLE_API_KEY_");
+        for (int i = 0; i < refused.size(); i++) {
+            assertThat(answers.get(i).statusCode()).as(refused.get(i)).isEqualTo(422);
+            assertThat(answers.get(i).body()).as("the answer to %s tells nothing the others do not", refused.get(i))
+                    .isEqualTo(first.body());
+        }
+        assertThat(ITERABLE.calls("/api/lists")).as("no refused name's value was sent to Iterable").isZero();
+        assertThat(count("iterable_connection")).isZero();
+        assertThat(count("audit_log")).isZero();
+
+        HttpResponse<String> allowed = put("{\"dataCenter\":\"US\",\"apiKeyRef\":\"ITERABLE_API_KEY_TEST\"}");
+        assertThat(allowed.statusCode()).as(allowed.body()).isEqualTo(200);
+        assertThat(ITERABLE.calls("/api/lists")).isEqualTo(1);
     }
 
     @Test
@@ -123,7 +160,7 @@ class IntegrationApiTest extends BridgeHttpTest {
                 409, "PUT /api/integration");
         assertThat(jdbc.queryForObject("SELECT action FROM audit_log", String.class)).isEqualTo("integration.disconnect");
 
-        assertThat(put("{\"dataCenter\":\"US\",\"apiKeyRef\":\"TEST_ITERABLE_KEY\"}").statusCode()).isEqualTo(200);
+        assertThat(put("{\"dataCenter\":\"US\",\"apiKeyRef\":\"ITERABLE_API_KEY_TEST\"}").statusCode()).isEqualTo(200);
         assertThat(post("/api/exports", "{\"cohortId\":32,\"sync\":\"dynamic\"}", Map.of("Content-Type", "application/json"))
                 .statusCode()).isEqualTo(202);
         awaitRun(32);

@@ -33,6 +33,8 @@ class DynamicSyncScheduleTest extends BridgeHttpTest {
     static void apis(DynamicPropertyRegistry registry) {
         StandIns.register(registry, MIXPANEL, ITERABLE);
         registry.add("bridge.exports.dynamic-cron", () -> "0/2 * * * * ?");
+        // as if the bridge's environment held the key (apiKeyRef names only ITERABLE_API_KEY[_*])
+        registry.add("ITERABLE_API_KEY_SCHEDULE_TEST", () -> StandIns.API_KEY);
     }
 
     @Autowired
@@ -78,7 +80,7 @@ class DynamicSyncScheduleTest extends BridgeHttpTest {
         assertThat(runs(6)).as("no scheduled run while disconnected").isEqualTo(runsWhenDisconnected);
         assertThat(ITERABLE.members("mixpanel_Paused_6")).containsExactly("a@x.com");
 
-        assertThat(request("PUT", "/api/integration", "{\"dataCenter\":\"US\",\"apiKeyRef\":\"bridge.iterable.api-key\"}",
+        assertThat(request("PUT", "/api/integration", "{\"dataCenter\":\"US\",\"apiKeyRef\":\"ITERABLE_API_KEY_SCHEDULE_TEST\"}",
                 Map.of("Content-Type", "application/json")).statusCode()).isEqualTo(200);
         awaitList("mixpanel_Paused_6", Set.of("a@x.com", "b@x.com"));
         jdbc.update("DELETE FROM iterable_connection");

@@ -29,6 +29,22 @@ class ExportsOffTest extends BridgeHttpTest {
     }
 
     @Test
+    void listingCohortsWithoutMixpanelIs409SayingWhatToSet() {
+        for (String user : new String[] {ADMIN, VIEWER}) {
+            HttpResponse<String> response = request("GET", "/api/cohorts", null, Map.of("Authorization", user));
+
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(409);
+            assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
+                    type -> assertThat(type).startsWith("application/json"));
+            var problem = json(response);
+            assertThat(problem.get("status").asInt()).isEqualTo(409);
+            assertThat(problem.get("error").asText()).isEqualTo("mixpanel_not_configured");
+            assertThat(problem.get("message").asText()).contains("Mixpanel is not configured")
+                    .contains("BRIDGE_MIXPANEL_PROJECTID").contains("BRIDGE_MIXPANEL_SECRET");
+        }
+    }
+
+    @Test
     void webhooksStillWork() {
         HttpResponse<String> response = post("/webhooks/iterable", "{\"email\":\"a@x.com\",\"eventName\":\"emailOpen\"}",
                 Map.of("Content-Type", "application/json", "Authorization", "OAuth2 test-webhook-token"));

@@ -8,7 +8,8 @@ import org.junit.jupiter.api.Test;
 
 class MixpanelBudgetTest {
 
-    final MixpanelBudget budget = new MixpanelBudget(new MixpanelProperties("https://mixpanel.com", "1", "u", "s", 3, 5));
+    final MixpanelBudget budget = new MixpanelBudget(new MixpanelProperties("https://mixpanel.com", "1", "u", "s", 3, 5,
+            java.time.Duration.ofSeconds(60), 0));
 
     @Test
     void aCohortThatCannotFitInWhatIsLeftDoesNotStart() {
@@ -32,7 +33,8 @@ class MixpanelBudgetTest {
     @Test
     void atMostMaxConcurrentQueriesAreInFlight() {
         MixpanelBudget twoAtOnce = new MixpanelBudget(
-                new MixpanelProperties("https://mixpanel.com", "1", "u", "s", 60, 2), java.time.Duration.ofMillis(50));
+                new MixpanelProperties("https://mixpanel.com", "1", "u", "s", 60, 2, java.time.Duration.ofSeconds(60), 0),
+                java.time.Duration.ofMillis(50));
         ExportRun a = new ExportRun();
         ExportRun b = new ExportRun();
         ExportRun c = new ExportRun();
@@ -47,6 +49,29 @@ class MixpanelBudgetTest {
         twoAtOnce.enter(c);
         assertThat(c.holdsMixpanelSlot()).isTrue();
         assertThat(a.holdsMixpanelSlot()).isFalse();
+    }
+
+    @Test
+    void theControlPlaneNeverTakesTheQueriesReservedForSyncs() {
+        MixpanelBudget reserving = new MixpanelBudget(new MixpanelProperties("https://mixpanel.com", "1", "u", "s", 5, 5,
+                java.time.Duration.ofSeconds(60), 3));
+        reserving.takeUnreserved();
+        reserving.take(); // a sync: it counts against the control plane's part too
+
+        assertThatThrownBy(reserving::takeUnreserved).isInstanceOf(MixpanelBudget.BudgetExhaustedException.class)
+                .hasMessageContaining("2 of the 5").hasMessageContaining("the last 3 are reserved for syncs");
+        reserving.take();
+        reserving.take();
+        reserving.take(); // syncs may take the reserve
+        assertThatThrownBy(reserving::take).hasMessageContaining("5 queries in the last hour");
+    }
+
+    @Test
+    void aReserveOfTheWholeBudgetStillLeavesTheListingOneQueryAnHour() {
+        MixpanelBudget all = new MixpanelBudget(new MixpanelProperties("https://mixpanel.com", "1", "u", "s", 3, 5,
+                java.time.Duration.ofSeconds(60), 100));
+        all.takeUnreserved();
+        assertThatThrownBy(all::takeUnreserved).hasMessageContaining("the last 2 are reserved for syncs");
     }
 
     @Test

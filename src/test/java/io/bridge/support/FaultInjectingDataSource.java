@@ -11,7 +11,8 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
 /** The application's real DataSource, with switches that make the database fail the way real ones do. */
 public class FaultInjectingDataSource extends DelegatingDataSource {
 
-    public enum Fault { NONE, UNREACHABLE, COMMIT_FAILS }
+    /** SLOW_COMMIT: each explicit commit takes 200 ms, as on a loaded database (races between transactions show). */
+    public enum Fault { NONE, UNREACHABLE, COMMIT_FAILS, SLOW_COMMIT }
 
     private volatile Fault fault = Fault.NONE;
 
@@ -33,6 +34,9 @@ public class FaultInjectingDataSource extends DelegatingDataSource {
                 (proxy, method, args) -> {
                     if (method.getName().equals("commit") && fault == Fault.COMMIT_FAILS) {
                         throw new SQLException("I/O error during commit (injected)", "58030");
+                    }
+                    if (method.getName().equals("commit") && fault == Fault.SLOW_COMMIT) {
+                        Thread.sleep(200);
                     }
                     try {
                         return method.invoke(real, args);
