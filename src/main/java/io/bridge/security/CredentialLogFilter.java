@@ -1,0 +1,178 @@
+package io.bridge.security;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.LoggerContextListener;
+import ch.qos.logback.classic.turbo.TurboFilter;
+import ch.qos.logback.core.spi.FilterReply;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.LoggerFactory;
+import org.slf4j.Marker;
+import org.slf4j.helpers.FormattingTuple;
+import org.slf4j.helpers.MessageFormatter;
+import org.springframework.boot.context.event.ApplicationEnvironmentPreparedEvent;
+import org.springframework.boot.context.logging.LoggingApplicationListener;
+import org.springframework.context.ApplicationListener;
+import org.springframework.core.Ordered;
+
+/**
+ * Keeps credentials out of the log whatever the levels say. Turning every logger to DEBUG (or
+ * HttpClient's to TRACE) is a normal troubleshooting step, and then HttpClient prints every request
+ * header: {@code Api-Key: <Iterable key>}, {@code Authorization: Basic <Mixpanel service account>}.
+ * Levels alone cannot prevent that (anyone may raise them), so this logback turbo filter, installed
+ * by the application right after Spring Boot configures logging and kept across logback resets,
+ * sees every event of every logger before it is written:
+ * <ul>
+ * <li>HttpClient's wire log ({@code org.apache.hc.client5.http.wire}, and HttpClient 4's and
+ * HttpCore's) is never written. It is raw bytes cut wherever a socket write ended, so a header can
+ * be split across two lines and no line-by-line masking can be trusted; it also carries every request
+ * and response body (cohort members' emails). The header log, masked, says what troubleshooting
+ * needs.</li>
+ * <li>Any other line that carries a credential header ({@code Authorization}, {@code
+ * Proxy-Authorization}, {@code Api-Key}, {@code Cookie}, {@code Set-Cookie}) or a {@code Basic},
+ * {@code Bearer} or {@code OAuth2} credential is written with the value replaced by {@code ****}:
+ * {@code http-outgoing-3 >> Authorization: Basic ****}.</li>
+ * </ul>
+ * Events below their logger's level cost one level comparison; written ones, one formatting and one
+ * regular-expression search.
+ */
+public final class CredentialLogFilter extends TurboFilter {
+
+    static final List<String> WIRE_LOGGERS = List.of("org.apache.hc.client5.http.wire", "org.apache.hc.core5.http.wire",
+            "org.apache.http.wire");
+    static final String MASK = "****";
+
+    private static final Pattern HEADER = Pattern.compile(
+            "(?i)\\b((?:proxy-)?authorization|(?:x-)?api-key|set-cookie|cookie)(\\s*[:=]\\s*\"?)"
+                    + "((?:basic|bearer|oauth2?|digest|token|negotiate)\\s+)?([^\\r\\n\"]+)");
+    private static final Pattern SCHEME = Pattern.compile("(?i)\\b(basic|bearer|oauth2?)(\\s+)([A-Za-z0-9+/=._~-]{16,})");
+    private static final String FQCN = Logger.class.getName();
+    private static final ThreadLocal<Boolean> RELOGGING = new ThreadLocal<>();
+
+    @Override
+    public FilterReply decide(Marker marker, Logger logger, Level level, String format, Object[] params, Throwable t) {
+        if (isWire(logger.getName())) {
+            return FilterReply.DENY;
+        }
+        if (format == null || level == null || !level.isGreaterOrEqual(logger.getEffectiveLevel()) || RELOGGING.get() != null) {
+            return FilterReply.NEUTRAL;
+        }
+        FormattingTuple message = t == null ? MessageFormatter.arrayFormat(format, params) : MessageFormatter.arrayFormat(format, params, t);
+        String masked = mask(message.getMessage());
+        if (masked == null) {
+            return FilterReply.NEUTRAL;
+        }
+        RELOGGING.set(Boolean.TRUE);
+        try {
+            logger.log(marker, FQCN, Level.toLocationAwareLoggerInteger(level), masked, null, message.getThrowable());
+        } finally {
+            RELOGGING.remove();
+        }
+        return FilterReply.DENY;
+    }
+
+    private static boolean isWire(String logger) {
+        for (String wire : WIRE_LOGGERS) {
+            if (logger.startsWith(wire) && (logger.length() == wire.length() || logger.charAt(wire.length()) == '.')) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The text with every credential masked, or null when it holds none. */
+    static String mask(String text) {
+        if (text == null) {
+            return null;
+        }
+        boolean changed = false;
+        Matcher header = HEADER.matcher(text);
+        if (header.find()) {
+            StringBuilder out = new StringBuilder();
+            do {
+                String scheme = header.group(3) == null ? "" : header.group(3);
+                header.appendReplacement(out, Matcher.quoteReplacement(header.group(1) + header.group(2) + scheme + MASK));
+            } while (header.find());
+            header.appendTail(out);
+            text = out.toString();
+            changed = true;
+        }
+        Matcher scheme = SCHEME.matcher(text);
+        if (scheme.find()) {
+            text = scheme.replaceAll(match -> Matcher.quoteReplacement(match.group(1) + match.group(2) + MASK));
+            changed = true;
+        }
+        return changed ? text : null;
+    }
+
+    /** Adds the filter to logback, once, and again after every reset (Spring Boot resets logback as it configures it). */
+    public static void install() {
+        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+            install(context);
+        }
+    }
+
+    static void install(LoggerContext context) {
+        synchronized (CredentialLogFilter.class) {
+            if (context.getCopyOfListenerList().stream().noneMatch(Reinstall.class::isInstance)) {
+                context.addListener(new Reinstall());
+            }
+            addTo(context);
+        }
+    }
+
+    private static void addTo(LoggerContext context) {
+        if (context.getTurboFilterList().stream().noneMatch(CredentialLogFilter.class::isInstance)) {
+            CredentialLogFilter filter = new CredentialLogFilter();
+            filter.setName("bridge-credentials");
+            filter.setContext(context);
+            filter.start();
+            context.addTurboFilter(filter);
+        }
+    }
+
+    private static final class Reinstall implements LoggerContextListener {
+        @Override
+        public boolean isResetResistant() {
+            return true;
+        }
+
+        @Override
+        public void onReset(LoggerContext context) {
+            addTo(context);
+        }
+
+        @Override
+        public void onStart(LoggerContext context) {
+            addTo(context);
+        }
+
+        @Override
+        public void onStop(LoggerContext context) {
+        }
+
+        @Override
+        public void onLevelChange(Logger logger, Level level) {
+        }
+    }
+
+    /**
+     * Registered in META-INF/spring.factories, so it runs in every SpringApplication, tests included:
+     * right after Spring Boot has (re)configured logback, which stops and resets it (dropping turbo
+     * filters and listeners alike).
+     */
+    public static final class Installer implements ApplicationListener<ApplicationEnvironmentPreparedEvent>, Ordered {
+        @Override
+        public void onApplicationEvent(ApplicationEnvironmentPreparedEvent event) {
+            install();
+        }
+
+        @Override
+        public int getOrder() {
+            return LoggingApplicationListener.DEFAULT_ORDER + 1;
+        }
+    }
+}

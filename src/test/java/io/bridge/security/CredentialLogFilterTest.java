@@ -1,0 +1,73 @@
+package io.bridge.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The filter on a logback context of its own, every logger at TRACE: the forms a credential takes
+ * in the lines of HttpClient, Tomcat and Spring come out masked, HttpClient's wire log not at all,
+ * and a logback reset (as Spring Boot does when it configures logging) does not remove it.
+ */
+class CredentialLogFilterTest {
+
+    static final String BASIC = "dGVzdC1zZXJ2aWNlLWFjY291bnQ6bm90LWEtcmVhbC1taXhwYW5lbC1zZWNyZXQ=";
+    static final String KEY = "0123456789abcdef0123456789abcdef";
+
+    @Test
+    void credentialsAreMaskedWireIsDroppedTheRestIsUntouched() {
+        LoggerContext context = new LoggerContext();
+        CredentialLogFilter.install(context);
+        ListAppender<ILoggingEvent> log = appender(context);
+
+        Logger headers = context.getLogger("org.apache.hc.client5.http.headers");
+        headers.debug("{} >> {}", "http-outgoing-3", "Authorization: Basic " + BASIC);
+        headers.debug("{} >> {}", "http-outgoing-4", "Api-Key: " + KEY);
+        headers.debug("{} << {}", "http-outgoing-4", "Content-Type: application/json");
+        context.getLogger("org.apache.hc.client5.http.wire").trace("{} >> \"{}[\\r][\\n]\"", "http-outgoing-4", "Api-Key: " + KEY);
+        context.getLogger("org.apache.hc.client5.http.wire").debug("http-outgoing-4 << \"{\"emails\":[\"a@x.com\"]}\"");
+        context.getLogger("org.apache.coyote.http11.Http11InputBuffer")
+                .debug("Received [GET /api/exports HTTP/1.1\r\nAuthorization: Basic " + BASIC + "\r\nHost: x\r\n\r\n]");
+        context.getLogger("org.springframework.web").debug("headers=[Authorization:\"OAuth2 " + KEY + "\", Accept:\"*/*\"]");
+        context.getLogger("io.bridge").info("calling with bearer {}", KEY, new IllegalStateException("boom"));
+
+        assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage).containsExactly(
+                "http-outgoing-3 >> Authorization: Basic ****",
+                "http-outgoing-4 >> Api-Key: ****",
+                "http-outgoing-4 << Content-Type: application/json",
+                "Received [GET /api/exports HTTP/1.1\r\nAuthorization: Basic ****\r\nHost: x\r\n\r\n]",
+                "headers=[Authorization:\"OAuth2 ****\", Accept:\"*/*\"]",
+                "calling with bearer ****");
+        assertThat(log.list.get(5).getThrowableProxy().getMessage()).isEqualTo("boom");
+        assertThat(log.list.get(0).getLevel()).isEqualTo(Level.DEBUG);
+        assertThat(log.list.get(0).getLoggerName()).isEqualTo("org.apache.hc.client5.http.headers");
+        assertThat(context.getLogger("org.apache.hc.client5.http.wire").isTraceEnabled()).as("HttpClient skips the wire log").isFalse();
+    }
+
+    @Test
+    void aLogbackResetKeepsTheFilter() {
+        LoggerContext context = new LoggerContext();
+        CredentialLogFilter.install(context);
+        context.reset();
+        ListAppender<ILoggingEvent> log = appender(context);
+
+        context.getLogger("org.apache.hc.client5.http.headers").debug("{} >> {}", "http-outgoing-0", "Api-Key: " + KEY);
+
+        assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage).containsExactly("http-outgoing-0 >> Api-Key: ****");
+    }
+
+    private static ListAppender<ILoggingEvent> appender(LoggerContext context) {
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.setContext(context);
+        appender.start();
+        Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        root.setLevel(Level.TRACE);
+        root.addAppender(appender);
+        return appender;
+    }
+}
