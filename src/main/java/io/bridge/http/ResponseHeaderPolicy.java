@@ -18,7 +18,7 @@ public class ResponseHeaderPolicy extends HttpHeaderFilterStrategy {
 
     /** Response headers the routes set themselves (lower case). */
     static final Set<String> ANSWERED = Set.of("content-type", "retry-after", "www-authenticate", "location",
-            "content-disposition", "allow", "cache-control");
+            "content-disposition", "allow", "cache-control", "age");
 
     @Override
     public boolean applyFilterToCamelHeaders(String name, Object value, Exchange exchange) {
