@@ -28,9 +28,13 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * whether it is chunked: {@code /api/**} answers 413 past {@code bridge.api.max-body-bytes};
  * a webhook hands the route its first limit+1 bytes, so the route keeps their head and answers
  * 413 itself;</li>
- * <li>form and multipart types are hidden from the servlet layer, so neither Tomcat, Spring nor
- * Camel parses such a body on its own: the route gets its bytes and answers 415 (the
- * {@code Content-Type} header itself is unchanged).</li>
+ * <li>the servlet layers never interpret a body before a route sees its bytes: a type other than
+ * JSON is hidden from {@link HttpServletRequest#getContentType()} (Camel's binding would parse a
+ * form into headers, Spring's multipart resolver would consume the parts), and
+ * {@code Content-Encoding} from {@link HttpServletRequest#getHeader} (Camel's binding would inflate
+ * gzip with no limit); the webhook route decodes and bounds the body itself and answers 415 for
+ * a wrong type. The headers themselves reach the route unchanged (Camel maps request headers with
+ * {@link HttpServletRequest#getHeaders}).</li>
  * </ul>
  */
 class HttpEdgeFilter extends OncePerRequestFilter {
@@ -86,8 +90,20 @@ class HttpEdgeFilter extends OncePerRequestFilter {
         @Override
         public String getContentType() {
             String type = super.getContentType();
-            String lower = type == null ? "" : type.toLowerCase(Locale.ROOT);
-            return lower.startsWith("application/x-www-form-urlencoded") || lower.startsWith("multipart/") ? null : type;
+            return isJson(type) ? type : null;
+        }
+
+        @Override
+        public String getHeader(String name) {
+            return "Content-Encoding".equalsIgnoreCase(name) ? null : super.getHeader(name);
+        }
+
+        private static boolean isJson(String contentType) {
+            if (contentType == null) {
+                return false;
+            }
+            String type = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+            return type.equals("application/json") || (type.startsWith("application/") && type.endsWith("+json"));
         }
 
         @Override

@@ -17,6 +17,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import javax.sql.DataSource;
+import org.apache.camel.ExchangeProperty;
+import org.apache.camel.Header;
 import org.apache.camel.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,13 +68,20 @@ public class EventStore implements SmartLifecycle {
     /** Header holding the table that the route's MTU router chose for an event. */
     public static final String TABLE = "eventTable";
 
+    /** Size of the {@code properties} columns (V5_1): max-payload-bytes (1 MiB) plus room for {@code $source}. */
+    static final int PROPERTIES_CHARS = 1_049_600;
+
     /**
      * Commits the events of one delivery (each message: body {@link IterableEvent}, headers
-     * {@value #SOURCE} and {@value #TABLE}), or throws {@link StoreUnavailableException}.
+     * {@value #SOURCE} and {@value #TABLE}). Throws {@link RejectedWebhookException} (400, kept in
+     * rejected_webhooks) when the delivery's data can never be stored, {@link StoreUnavailableException}
+     * (503) when the database cannot commit now.
      */
-    public StoreResult store(List<Message> events) {
+    public StoreResult store(List<Message> events, @ExchangeProperty(IterableWebhookBody.PAYLOAD) String payload,
+            @Header("Content-Type") String contentType) {
         List<Row> rows = new ArrayList<>(events.size());
-        for (Message message : events) {
+        for (int i = 0; i < events.size(); i++) {
+            Message message = events.get(i);
             String table = message.getHeader(TABLE, String.class);
             String source = message.getHeader(SOURCE, String.class);
             if (!INSERTS.containsKey(table) || source == null) {
@@ -82,7 +91,13 @@ public class EventStore implements SmartLifecycle {
             }
             IterableEvent event = message.getBody(IterableEvent.class);
             event.payload().put("$source", source);
-            rows.add(new Row(event, source, table, event.payload().toString()));
+            String properties = event.payload().toString();
+            if (properties.length() > PROPERTIES_CHARS) {
+                throw new RejectedWebhookException(400, (events.size() == 1 ? "event" : "event[" + i + "]")
+                        + ": with $source the event is " + properties.length() + " characters, more than the "
+                        + PROPERTIES_CHARS + " that can be stored: send smaller events", payload).sentAs(contentType);
+            }
+            rows.add(new Row(event, source, table, properties));
         }
         Delivery delivery = new Delivery(rows, new CompletableFuture<>());
         if (!running || !queue.offer(delivery)) {
@@ -91,7 +106,14 @@ public class EventStore implements SmartLifecycle {
         try {
             return delivery.committed.get(props.commitTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
-            throw new StoreUnavailableException("events not stored: " + e.getCause().getMessage(), e.getCause());
+            if (e.getCause() instanceof SQLException sql && isDataError(sql)) {
+                // Validation let through something the database refuses: a bug or a poison event.
+                // Retrying cannot help, so Iterable must not retry it for nothing: refuse and keep it.
+                throw new RejectedWebhookException(400, "the database refused this delivery's data (SQLState "
+                        + sqlState(sql) + ": " + describe(sql) + "); it is kept in rejected_webhooks for review: "
+                        + "sending it again unchanged will fail again", payload).sentAs(contentType);
+            }
+            throw new StoreUnavailableException("events not stored: " + describe(e.getCause()), e.getCause());
         } catch (TimeoutException e) {
             throw new StoreUnavailableException("no commit within " + props.commitTimeout(), e);
         } catch (InterruptedException e) {
@@ -121,7 +143,7 @@ public class EventStore implements SmartLifecycle {
                 return;
             } catch (Throwable e) { // keep writing: a dead writer would turn every delivery into a 503
                 batch.forEach(d -> d.committed.completeExceptionally(e));
-                log.error("event writer failed; {} deliveries answered 503", batch.size(), e);
+                log.error("event writer failed; {} deliveries answered 503: {}: {}", batch.size(), e.getClass().getName(), describe(e));
             } finally {
                 batch.clear();
             }
@@ -129,6 +151,10 @@ public class EventStore implements SmartLifecycle {
     }
 
     private void write(List<Delivery> batch) {
+        write(batch, true);
+    }
+
+    private void write(List<Delivery> batch, boolean mayRetry) {
         try {
             List<StoreResult> results = commit(batch);
             for (int i = 0; i < batch.size(); i++) {
@@ -138,11 +164,22 @@ public class EventStore implements SmartLifecycle {
             if (batch.size() > 1 && isDataError(e)) {
                 // One delivery's data broke the batch (or another replica raced on a dedup key):
                 // commit deliveries one by one so only the guilty one fails.
-                batch.forEach(d -> write(List.of(d)));
+                batch.forEach(d -> write(List.of(d), true));
                 return;
             }
-            log.warn("could not commit {} webhook deliveries ({}): answered 503 so Iterable retries",
-                    batch.size(), e.getMessage());
+            if (mayRetry && isUniqueViolation(e)) {
+                // Another replica stored one of these events between this MERGE's check and its
+                // insert: once more, the MERGE sees that row and counts the event as a duplicate.
+                write(batch, false);
+                return;
+            }
+            if (isDataError(e)) {
+                log.warn("the database refused the data of a webhook delivery (SQLState {}: {}): answered 400, "
+                        + "kept in rejected_webhooks", sqlState(e), describe(e));
+            } else {
+                log.warn("could not commit {} webhook deliveries (SQLState {}: {}): answered 503 so Iterable retries",
+                        batch.size(), sqlState(e), describe(e));
+            }
             batch.forEach(d -> d.committed.completeExceptionally(e));
         }
     }
@@ -222,17 +259,55 @@ public class EventStore implements SmartLifecycle {
         return "MERGE INTO " + table + " t USING (VALUES (CAST(? AS CHAR(64)), CAST(? AS VARCHAR(128)), "
                 + "CAST(? AS VARCHAR(320)), CAST(? AS VARCHAR(256)), CAST(? AS VARCHAR(320)), CAST(? AS VARCHAR(32)), "
                 + "CAST(? AS VARCHAR(256)), CAST(? AS VARCHAR(64)), CAST(? AS TIMESTAMP WITH TIME ZONE), CAST(? AS CHAR(7)), "
-                + "CAST(? AS TIMESTAMP WITH TIME ZONE), CAST(? AS VARCHAR(1048576)))) AS v(" + columns + ") "
+                + "CAST(? AS TIMESTAMP WITH TIME ZONE), CAST(? AS VARCHAR(" + PROPERTIES_CHARS + ")))) AS v(" + columns + ") "
                 + "ON t.dedup_key = v.dedup_key "
                 + "WHEN NOT MATCHED THEN INSERT (" + columns + ") VALUES (v.dedup_key, v.event_name, v.email, "
                 + "v.user_id, v.user_key, v.source, v.message_id, v.campaign_id, v.event_time, v.event_month, "
                 + "v.received_at, v.properties)";
     }
 
-    /** SQLState class 22 (data exception) or 23 (integrity constraint): the data, not the database. */
+    /**
+     * SQLState class 22 (data exception) or 23 (integrity constraint): the data, not the database.
+     * A batch failure carries the failing statement's state, else its next exception does.
+     */
     private static boolean isDataError(SQLException e) {
-        String state = e.getSQLState();
+        String state = sqlState(e);
         return state != null && (state.startsWith("22") || state.startsWith("23"));
+    }
+
+    /** 23505: a unique key (here: a dedup key) is stored already. */
+    private static boolean isUniqueViolation(SQLException e) {
+        return "23505".equals(sqlState(e));
+    }
+
+    private static String sqlState(SQLException e) {
+        for (SQLException x = e; x != null; x = x.getNextException()) {
+            if (x.getSQLState() != null) {
+                return x.getSQLState();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * What went wrong, for a log line or an answer: the innermost database message's first line, cut
+     * and neutralised. Never the batch's own message: PostgreSQL's names the statement with its
+     * parameters, that is the delivery itself.
+     */
+    static String describe(Throwable e) {
+        Throwable root = e;
+        if (root instanceof SQLException sql) {
+            while (sql.getNextException() != null) {
+                sql = sql.getNextException();
+            }
+            root = sql;
+        }
+        if (root instanceof java.sql.BatchUpdateException && root.getCause() != null) {
+            root = root.getCause();
+        }
+        String message = root == null || root.getMessage() == null ? String.valueOf(root) : root.getMessage();
+        message = message.lines().findFirst().orElse("").strip();
+        return SafeText.neutralise(message.length() <= 200 ? message : message.substring(0, 200) + "...");
     }
 
     private static void rollbackQuietly(Connection connection) {

@@ -172,7 +172,7 @@ class IterableWebhookIntakeTest extends BridgeHttpTest {
         assertThat(json(response).get("error").asText()).isEqualTo("payload_too_large");
         assertThat(count("billable_events")).isZero();
         assertThat(jdbc.queryForObject("SELECT payload FROM rejected_webhooks", String.class))
-                .startsWith("{\"email\":\"a@x.com\"").hasSize(IterableWebhookParser.KEPT_OF_OVERSIZE);
+                .startsWith("{\"email\":\"a@x.com\"").hasSize(IterableWebhookBody.KEPT_OF_OVERSIZE);
     }
 
     @ParameterizedTest
