@@ -14,5 +14,5 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 public record RouteFilesProperties(
         @DefaultValue("false") boolean reload,
         @DefaultValue("routes") String directory,
-        @DefaultValue("*.yaml") String pattern) {
+        @DefaultValue("*.camel.yaml") String pattern) {
 }

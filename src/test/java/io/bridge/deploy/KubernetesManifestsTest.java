@@ -31,7 +31,7 @@ class KubernetesManifestsTest extends BridgeHttpTest {
         }
         List<String> routes;
         try (Stream<Path> files = Files.list(Path.of("routes"))) {
-            routes = files.map(f -> f.getFileName().toString()).filter(f -> f.endsWith(".yaml")).sorted().toList();
+            routes = files.map(f -> f.getFileName().toString()).filter(f -> f.endsWith(".camel.yaml")).sorted().toList();
         }
         List<String> copies;
         try (Stream<Path> files = Files.list(BASE.resolve("config/routes"))) {
@@ -83,7 +83,7 @@ class KubernetesManifestsTest extends BridgeHttpTest {
         for (Map<String, Object> mount : list(container.get("volumeMounts"))) {
             mounts.put((String) mount.get("name"), (String) mount.get("mountPath"));
         }
-        assertThat(env.get("CAMEL_MAIN_ROUTESINCLUDEPATTERN")).isEqualTo("file:" + mounts.get("routes") + "/*.yaml");
+        assertThat(env.get("CAMEL_MAIN_ROUTESINCLUDEPATTERN")).isEqualTo("file:" + mounts.get("routes") + "/*.camel.yaml");
         assertThat(env.get("SPRING_CONFIG_ADDITIONAL_LOCATION")).isEqualTo("file:" + mounts.get("settings") + "/");
         assertThat(mounts).containsKey("tmp"); // report.csv and Tomcat write there; the root file system is read-only
     }

@@ -34,12 +34,12 @@ import org.springframework.test.context.DynamicPropertySource;
 class RouteReloadTest extends BridgeHttpTest {
 
     static final Path ROUTES = copyOfRoutes();
-    static final Path MTU = ROUTES.resolve("mtu-report.yaml");
+    static final Path MTU = ROUTES.resolve("mtu-report.camel.yaml");
     static final String ORIGINAL = read(MTU);
 
     @DynamicPropertySource
     static void watchTheCopy(DynamicPropertyRegistry registry) {
-        registry.add("camel.main.routes-include-pattern", () -> "file:" + ROUTES + "/*.yaml");
+        registry.add("camel.main.routes-include-pattern", () -> "file:" + ROUTES + "/*.camel.yaml");
         registry.add("bridge.routes.reload", () -> "true");
         registry.add("logging.level.io.bridge.routing", () -> "INFO");
         registry.add("bridge.routes.directory", ROUTES::toString);
@@ -111,7 +111,7 @@ class RouteReloadTest extends BridgeHttpTest {
     }
 
     private static int failures(CapturedOutput output) {
-        return output.getOut().split("mtu-report.yaml was not loaded", -1).length - 1;
+        return output.getOut().split("mtu-report.camel.yaml was not loaded", -1).length - 1;
     }
 
     private Map<String, Route> routes() {
