@@ -33,6 +33,7 @@ class CohortExportTest extends BridgeHttpTest {
         registry.add("bridge.exports.retry-delay", () -> "10ms");
         registry.add("bridge.exports.retries", () -> "3");
         registry.add("bridge.exports.batch-size", () -> "2");
+        registry.add("bridge.exports.max-retry-after", () -> "1500ms");
     }
 
     @Autowired
@@ -167,7 +168,7 @@ class CohortExportTest extends BridgeHttpTest {
     void a429WithRetryAfterIsRetriedWhenItSaysNotSooner() {
         MIXPANEL.cohort(55, "Patient", members("a@x.com"));
         exportRuns.save(55, "one-time", "api");
-        ITERABLE.failNext("/api/lists/subscribe", 1, 429, "text/plain", "Rate limit exceeded", Map.of("Retry-After", "2"));
+        ITERABLE.failNext("/api/lists/subscribe", 1, 429, "text/plain", "Rate limit exceeded", Map.of("Retry-After", "1"));
 
         long started = System.nanoTime();
         Map<String, Object> run = run(55);
@@ -175,7 +176,26 @@ class CohortExportTest extends BridgeHttpTest {
 
         assertThat(run).containsEntry("STATUS", "succeeded");
         assertThat(ITERABLE.members("mixpanel_Patient_55")).containsExactly("a@x.com");
-        assertThat(tookMillis).as("Retry-After: 2 (the policy alone would retry after 10 ms)").isGreaterThanOrEqualTo(1900);
+        assertThat(ITERABLE.calls("/api/lists/subscribe")).as("the 429 and its one retry").isEqualTo(2);
+        assertThat(tookMillis).as("Retry-After: 1 (the policy alone would retry after 10 ms)").isGreaterThanOrEqualTo(950);
+    }
+
+    @Test
+    void aRetryAfterLongerThanTheCapWaitsOnlyTheCap() {
+        MIXPANEL.cohort(56, "Capped", members("a@x.com"));
+        exportRuns.save(56, "one-time", "api");
+        ITERABLE.failNext("/api/lists/subscribe", 1, 429, "text/plain", "Rate limit exceeded", Map.of("Retry-After", "3600"));
+
+        long started = System.nanoTime();
+        Map<String, Object> run = run(56);
+        long tookMillis = (System.nanoTime() - started) / 1_000_000;
+
+        assertThat(run).containsEntry("STATUS", "succeeded");
+        assertThat(ITERABLE.members("mixpanel_Capped_56")).containsExactly("a@x.com");
+        assertThat(ITERABLE.calls("/api/lists/subscribe")).as("the 429 and one retry: HttpClient's own retries are off")
+                .isEqualTo(2);
+        assertThat(tookMillis).as("Retry-After: 3600, capped by bridge.exports.max-retry-after=1500ms")
+                .isBetween(1400L, 15_000L);
     }
 
     @Test
