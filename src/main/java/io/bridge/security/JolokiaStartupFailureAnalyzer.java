@@ -11,14 +11,14 @@ import org.springframework.core.env.Environment;
  * them as "APPLICATION FAILED TO START", without a stack trace):
  * <ul>
  * <li>its port is taken (a second local copy of the bridge, anything on 8778): Jolokia itself says
- * only {@code Address already in use}, naming neither the port nor {@code JOLOKIA_PORT}.</li>
+ * only {@code Address already in use}, naming neither the port nor {@code JOLOKIA_PORT};</li>
+ * <li>settings that would weaken it ({@link JolokiaAccess.Refused}).</li>
  * </ul>
  */
 public class JolokiaStartupFailureAnalyzer implements FailureAnalyzer {
 
     /** camel-jolokia-starter's agent bean. */
     static final String AGENT_BEAN = "jolokia";
-    static final String SERVER_CONFIG = "camel.component.jolokia.server-config.";
 
     private final Environment environment;
 
@@ -28,10 +28,15 @@ public class JolokiaStartupFailureAnalyzer implements FailureAnalyzer {
 
     @Override
     public FailureAnalysis analyze(Throwable failure) {
+        JolokiaAccess.Refused refused = find(failure, JolokiaAccess.Refused.class);
+        if (refused != null) {
+            return new FailureAnalysis("The Jolokia agent (Hawtio's port) was not started: " + refused.description(),
+                    refused.action(), refused);
+        }
         BindException taken = find(failure, BindException.class);
         if (taken != null && fromTheAgent(failure)) {
-            String port = environment.getProperty(SERVER_CONFIG + "port", "8778");
-            String host = environment.getProperty(SERVER_CONFIG + "host", "0.0.0.0");
+            String port = environment.getProperty(JolokiaAccess.SERVER_CONFIG + "port", "8778");
+            String host = environment.getProperty(JolokiaAccess.SERVER_CONFIG + "host", "0.0.0.0");
             return new FailureAnalysis("The Jolokia agent (Hawtio's port) could not listen on port " + port + " (host " + host
                     + "): " + taken.getMessage() + ". Another copy of the bridge, or another program, is using it.",
                     "Stop what uses port " + port + ", or give this copy another Jolokia port: JOLOKIA_PORT=" + another(port) + " (the setting "
