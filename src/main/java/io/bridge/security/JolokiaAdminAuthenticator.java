@@ -7,10 +7,11 @@ import org.springframework.security.core.Authentication;
 import org.springframework.security.core.AuthenticationException;
 
 /**
- * HTTP Basic for the Jolokia agent (its own port, 8778, outside Spring's web stack): only the
- * bridge's ADMIN gets in, checked by the same Spring Security users as the control plane. Jolokia
- * creates this class by name ({@code camel.component.jolokia.server-config.authClass}), so the
- * users reach it through {@link #use}; until then nobody gets in.
+ * HTTP Basic for the Jolokia agent (its own port, 8778, outside Spring's web stack) in
+ * {@code bridge.monitoring.jolokia.auth=basic}, the default: only the bridge's ADMIN gets in, checked
+ * by the same Spring Security users as the control plane. Jolokia creates this class by name
+ * ({@code authClass}, set by {@link JolokiaAccess}), so the users reach it through {@link #use};
+ * until then nobody gets in.
  */
 public class JolokiaAdminAuthenticator extends BasicAuthenticator {
 

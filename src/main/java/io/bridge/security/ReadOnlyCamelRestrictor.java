@@ -15,7 +15,8 @@ import org.jolokia.server.core.util.HttpMethod;
 import org.jolokia.server.core.util.RequestType;
 
 /**
- * What the ADMIN may do through Jolokia (the agent Hawtio connects to): look, never act. Camel's own
+ * What anyone let into Jolokia (the agent Hawtio connects to; who gets in is
+ * {@code bridge.monitoring.jolokia.auth}, {@link JolokiaAccess}) may do: look, never act. Camel's own
  * restrictor (the starter's default) opens every attribute and operation of Camel's MBeans plus
  * {@code java.lang}, and Camel's context MBean runs any endpoint: {@code requestBody} of
  * {@code language:simple:${env.X}} reads the environment, of {@code jdbc:dataSource} runs SQL, and a
@@ -120,7 +121,8 @@ public class ReadOnlyCamelRestrictor implements Restrictor {
 
     @Override
     public boolean isRemoteAccessAllowed(String... hostOrAddress) {
-        // who may connect is the network's business (Kubernetes, the container port); every request needs the ADMIN
+        // who may connect is the network's business (Kubernetes, the container port, in network-policy mode the
+        // NetworkPolicy); who gets in is bridge.monitoring.jolokia.auth's (JolokiaAccess)
         return true;
     }
 

@@ -17,11 +17,14 @@ import org.yaml.snakeyaml.Yaml;
 /**
  * The manifests in k8s/ against the bundle they deploy: the ConfigMaps hold every route file and
  * the settings, the probes answer on the running bundle, the pod is locked down, and the Secret
- * template holds placeholders only. (.ci/run also renders every overlay with kubectl kustomize.)
+ * template holds placeholders only; Hawtio Online's overlays choose their Jolokia mode, and the one
+ * without credentials comes with a NetworkPolicy admitting only Hawtio Online's namespace to 8778.
+ * (.ci/run also renders every overlay with kubectl kustomize.)
  */
 class KubernetesManifestsTest extends BridgeHttpTest {
 
     static final Path BASE = Path.of("k8s/base");
+    static final Path NETWORK_POLICY = Path.of("k8s/overlays/hawtio-online-networkpolicy");
 
     @Test
     void theConfigMapsAreMadeFromExactCopiesOfEveryRouteFileAndTheSettings() throws IOException {
@@ -52,7 +55,11 @@ class KubernetesManifestsTest extends BridgeHttpTest {
 
     @Test
     void noManifestDefinesTheSecretSoApplyingNeverOverwritesTheOperators() throws IOException {
-        for (Path dir : List.of(BASE, Path.of("k8s/overlays/local"))) {
+        List<Path> dirs = new ArrayList<>(List.of(BASE));
+        try (Stream<Path> overlays = Files.list(Path.of("k8s/overlays"))) {
+            dirs.addAll(overlays.toList());
+        }
+        for (Path dir : dirs) {
             try (Stream<Path> files = Files.list(dir)) {
                 for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).toList()) {
                     assertThat(Files.readString(file)).as(file.toString()).doesNotContainPattern("(?m)^kind: Secret")
@@ -103,6 +110,54 @@ class KubernetesManifestsTest extends BridgeHttpTest {
     }
 
     @Test
+    void theNetworkPolicyAdmitsOnlyHawtioOnlinesNamespaceToJolokia() throws IOException {
+        Map<String, Object> policy = load(NETWORK_POLICY.resolve("networkpolicy.yaml"));
+        assertThat(policy).containsEntry("kind", "NetworkPolicy");
+        Map<String, Object> spec = map(policy.get("spec"));
+        Map<String, Object> bridgePods = map(map(map(map(load(BASE.resolve("deployment.yaml")).get("spec")).get("template"))
+                .get("metadata")).get("labels"));
+        assertThat(map(map(spec.get("podSelector")).get("matchLabels"))).as("selects the bridge's pods").containsAllEntriesOf(bridgePods);
+        assertThat(strings(spec.get("policyTypes"))).contains("Ingress");
+
+        List<Map<String, Object>> toJolokia = new ArrayList<>();
+        for (Map<String, Object> rule : list(spec.get("ingress"))) {
+            assertThat(rule.get("ports")).as("a rule without ports admits every port, Jolokia's too: " + rule).isNotNull();
+            List<Object> ports = list(rule.get("ports")).stream().map(p -> p.get("port")).toList();
+            if (ports.contains(8778) || ports.contains("jolokia")) {
+                toJolokia.add(rule);
+                assertThat(ports).as("the Jolokia rule admits 8778 only").containsExactly(8778);
+            }
+        }
+        assertThat(toJolokia).as("one rule admits Jolokia's port").hasSize(1);
+        List<Map<String, Object>> from = list(toJolokia.get(0).get("from"));
+        assertThat(from).as("from Hawtio Online's namespace only: no pod, ipBlock or open source").hasSize(1);
+        assertThat(from.get(0)).containsOnlyKeys("namespaceSelector");
+        assertThat(map(map(from.get(0).get("namespaceSelector")).get("matchLabels")))
+                .containsExactly(Map.entry("kubernetes.io/metadata.name", "hawtio"));
+
+        // the overlay puts the policy next to the setting that turns Jolokia's authentication off
+        assertThat(strings(load(NETWORK_POLICY.resolve("kustomization.yaml")).get("resources"))).contains("networkpolicy.yaml");
+        assertThat(env(NETWORK_POLICY.resolve("jolokia-network-policy.yaml"))).containsEntry("BRIDGE_MONITORING_JOLOKIA_AUTH", "network-policy")
+                .containsEntry("BRIDGE_MONITORING_JOLOKIA_NETWORKPOLICYACKNOWLEDGED", "true");
+    }
+
+    @Test
+    void theHawtioOnlineOverlaysUseClientCertificatesForHawtioOnline() throws IOException {
+        Map<String, String> openshift = env(Path.of("k8s/overlays/openshift/jolokia-client-cert.yaml"));
+        assertThat(openshift).containsEntry("BRIDGE_MONITORING_JOLOKIA_AUTH", "client-cert")
+                .containsEntry("BRIDGE_MONITORING_JOLOKIA_CLIENTPRINCIPALS", "cn=hawtio-online.hawtio.svc")
+                .doesNotContainKey("BRIDGE_MONITORING_JOLOKIA_CACERT"); // the default: OpenShift's service CA
+        Map<String, String> customCa = env(Path.of("k8s/overlays/hawtio-online-client-cert/jolokia-client-cert.yaml"));
+        assertThat(customCa).containsEntry("BRIDGE_MONITORING_JOLOKIA_AUTH", "client-cert")
+                .containsEntry("BRIDGE_MONITORING_JOLOKIA_CLIENTPRINCIPALS", "cn=hawtio-online.hawtio.svc")
+                .containsEntry("BRIDGE_MONITORING_JOLOKIA_CACERT", "/app/config/hawtio-online-ca/ca.crt");
+        for (Path overlay : List.of(Path.of("k8s/overlays/openshift"), Path.of("k8s/overlays/hawtio-online-client-cert"))) {
+            assertThat(strings(load(overlay.resolve("kustomization.yaml")).get("resources"))).as(overlay + ": no NetworkPolicy needed")
+                    .containsExactly("../../base");
+        }
+    }
+
+    @Test
     void theSecretTemplateHoldsPlaceholdersOnly() throws IOException {
         List<String> lines = Files.readAllLines(Path.of("k8s/bridge.env.example")).stream()
                 .filter(line -> !line.isBlank() && !line.startsWith("#")).toList();
@@ -113,6 +168,17 @@ class KubernetesManifestsTest extends BridgeHttpTest {
                 assertThat(line.substring(line.indexOf('=') + 1)).as(key).contains("REPLACE-ME");
             }
         }
+    }
+
+    /** The environment a Deployment patch gives the bridge's container. */
+    private static Map<String, String> env(Path patch) throws IOException {
+        Map<String, Object> container = list(map(map(map(load(patch).get("spec")).get("template")).get("spec")).get("containers")).get(0);
+        assertThat(container).containsEntry("name", "bridge");
+        Map<String, String> env = new java.util.HashMap<>();
+        for (Map<String, Object> variable : list(container.get("env"))) {
+            env.put((String) variable.get("name"), String.valueOf(variable.get("value")));
+        }
+        return env;
     }
 
     private static Map<String, Object> load(Path file) throws IOException {
