@@ -31,6 +31,8 @@ public abstract class FakeHttpApi implements AutoCloseable {
     private final Deque<Fault> faults = new ArrayDeque<>();
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
     protected volatile long delayMillis;
+    /** While closed (see {@link #hold()}), every call waits for {@link #release()}, at most a minute. */
+    private volatile java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(0);
 
     FakeHttpApi() {
         this(0);
@@ -54,6 +56,7 @@ public abstract class FakeHttpApi implements AutoCloseable {
                 if (delayMillis > 0) {
                     Thread.sleep(delayMillis);
                 }
+                gate.await(1, java.util.concurrent.TimeUnit.MINUTES);
                 Fault fault = nextFault(path);
                 if (fault != null) {
                     fault.headers().forEach(exchange.getResponseHeaders()::set);
@@ -112,6 +115,15 @@ public abstract class FakeHttpApi implements AutoCloseable {
 
     public void delay(long millis) {
         this.delayMillis = millis;
+    }
+
+    /** Calls wait from now until {@link #release()}: a test decides when they answer, not the clock. */
+    public void hold() {
+        gate = new java.util.concurrent.CountDownLatch(1);
+    }
+
+    public void release() {
+        gate.countDown();
     }
 
     protected static void send(HttpExchange exchange, int status, String contentType, String body) throws IOException {
