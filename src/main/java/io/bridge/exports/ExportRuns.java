@@ -75,11 +75,13 @@ public class ExportRuns {
 
     /** What keeps cohort export off (Mixpanel settings, an Iterable connection); empty when it is on. */
     public List<String> missingSettings() {
-        if (iterable.current().connected()) {
+        IterableConnection.State connection = iterable.current();
+        if (connection.connected()) {
             return mixpanelMissing;
         }
         List<String> missing = new ArrayList<>(mixpanelMissing);
-        missing.add("an Iterable connection: PUT /api/integration, or bridge.iterable.api-key (BRIDGE_ITERABLE_APIKEY)");
+        missing.add(connection.problem() != null ? connection.problem()
+                : "an Iterable connection: PUT /api/integration, or " + IterableConnection.KEY_VARIABLE + " (bridge.iterable.api-key)");
         return missing;
     }
 
