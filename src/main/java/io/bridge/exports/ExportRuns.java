@@ -75,13 +75,12 @@ public class ExportRuns {
 
     /** What keeps cohort export off (Mixpanel settings, an Iterable connection); empty when it is on. */
     public List<String> missingSettings() {
-        IterableConnection.State connection = iterable.current();
-        if (connection.connected()) {
+        String connection = iterable.missing();
+        if (connection == null) {
             return mixpanelMissing;
         }
         List<String> missing = new ArrayList<>(mixpanelMissing);
-        missing.add(connection.problem() != null ? connection.problem()
-                : "an Iterable connection: PUT /api/integration, or " + IterableConnection.KEY_VARIABLE + " (bridge.iterable.api-key)");
+        missing.add(connection);
         return missing;
     }
 

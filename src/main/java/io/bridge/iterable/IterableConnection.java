@@ -96,6 +96,27 @@ public class IterableConnection {
         return null;
     }
 
+    /**
+     * What to do to connect Iterable, for the settings that keep cohort export off; null when connected.
+     * Once a connection is managed over the API (a PUT or a DELETE happened), ITERABLE_API_KEY alone
+     * does not connect: the database's state wins, so the answer says to PUT.
+     */
+    public String missing() {
+        State state = current();
+        if (state.connected()) {
+            return null;
+        }
+        if (state.problem() != null) {
+            return state.problem();
+        }
+        if (row() != null) {
+            return "an Iterable connection: Iterable was disconnected (DELETE /api/integration); connect it again with "
+                    + "PUT /api/integration (once connected or disconnected over the API, " + KEY_VARIABLE
+                    + " alone does not connect)";
+        }
+        return "an Iterable connection: PUT /api/integration, or " + KEY_VARIABLE + " (bridge.iterable.api-key)";
+    }
+
     /** The API key of the current connection; throws when disconnected. */
     public String apiKey() {
         Map<String, Object> row = row();
