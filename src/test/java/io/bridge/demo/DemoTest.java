@@ -102,6 +102,9 @@ class DemoTest {
     /** The demo as the README starts it; ports of its own, so that it runs next to anything else. */
     private ConfigurableApplicationContext start(int mixpanelPort, int iterablePort, String... more) throws IOException {
         List<String> args = new ArrayList<>(List.of("--server.port=0", "--bridge.data-dir=" + data.resolve("demo"),
+                // the demo's own file database, also when the tests run on PostgreSQL (SPRING_DATASOURCE_*)
+                "--spring.datasource.url=jdbc:hsqldb:file:" + data.resolve("demo/bridge") + ";shutdown=true",
+                "--spring.datasource.username=SA", "--spring.datasource.password=",
                 "--bridge.security.admin.password={noop}pick-one", "--camel.component.jolokia.enabled=false",
                 "--bridge.demo.mixpanel-port=" + mixpanelPort, "--bridge.demo.iterable-port=" + iterablePort,
                 "--logging.level.root=WARN"));
