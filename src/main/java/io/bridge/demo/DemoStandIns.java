@@ -15,7 +15,9 @@ import org.springframework.context.annotation.Profile;
 /**
  * The "demo" profile: local stand-ins for Mixpanel and Iterable, so that someone without accounts
  * can watch a cohort export work. A sample cohort of 24 users (4 without email) loses two members
- * and gains two on every run after the first. Only under {@code --spring.profiles.active=demo}.
+ * and gains two on every run after the first; cohort 1234 is there for the README's control-plane
+ * examples. The Iterable stand-in takes the key {@link DemoCredentials} made up as ITERABLE_API_KEY.
+ * Only under {@code --spring.profiles.active=demo}.
  */
 @Configuration(proxyBeanMethods = false)
 @Profile("demo")
@@ -23,6 +25,7 @@ class DemoStandIns {
 
     private static final Logger log = LoggerFactory.getLogger("demo");
     static final long COHORT = 1001;
+    static final long README_COHORT = 1234;
 
     @Bean(destroyMethod = "close")
     FakeMixpanel demoMixpanel(@Value("${bridge.demo.mixpanel-port}") int port, @Value("${bridge.mixpanel.project-id}") String project,
@@ -43,12 +46,20 @@ class DemoStandIns {
                     current.get(0).distinctId(), current.get(1).distinctId(), "user-" + (next[0] - 2), "user-" + (next[0] - 1));
             return changed;
         });
-        log.info("[stand-in Mixpanel] on {} with cohort {} 'Demo power users' (24 members, 4 without email)", mixpanel.baseUrl(), COHORT);
+        // the README's control-plane examples export, run and stop cohort 1234 (1001 is declared in configuration)
+        List<Member> power = new ArrayList<>();
+        for (int i = 1; i <= 12; i++) {
+            power.add(new Member("power-" + i, i % 6 == 0 ? null : "power" + i + "@demo.example"));
+        }
+        mixpanel.cohort(README_COHORT, "Power users", power);
+        log.info("[stand-in Mixpanel] on {} with cohort {} 'Demo power users' (24 members, 4 without email), exported every 30 s, "
+                + "and cohort {} 'Power users' (12 members, 2 without email) for the README's control-plane examples",
+                mixpanel.baseUrl(), COHORT, README_COHORT);
         return mixpanel;
     }
 
     @Bean(destroyMethod = "close")
-    FakeIterable demoIterable(@Value("${bridge.demo.iterable-port}") int port, @Value("${bridge.iterable.api-key}") String key) {
+    FakeIterable demoIterable(@Value("${bridge.demo.iterable-port}") int port, @Value("${ITERABLE_API_KEY}") String key) {
         FakeIterable iterable = new FakeIterable(port, key);
         iterable.onChange((list, size) -> log.info("[stand-in Iterable] list '{}' now holds {} members: {}", list, size,
                 iterable.members(list)));

@@ -1,22 +1,47 @@
 package io.bridge.exports;
 
 import java.sql.DatabaseMetaData;
+import java.time.Instant;
+import java.util.Date;
 import java.util.Properties;
 import javax.sql.DataSource;
+import org.quartz.CronTrigger;
+import org.quartz.Scheduler;
+import org.quartz.SchedulerException;
+import org.quartz.Trigger;
+import org.quartz.TriggerKey;
+import org.quartz.impl.matchers.GroupMatcher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.quartz.QuartzProperties;
 import org.springframework.boot.autoconfigure.quartz.SchedulerFactoryBeanCustomizer;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
 import org.springframework.jdbc.support.JdbcUtils;
 import org.springframework.jdbc.support.MetaDataAccessException;
 
 /**
- * Quartz's job store speaks each database's dialect through a delegate: PostgreSQL's and HSQLDB's
- * store job data in their own binary types. Chosen from the database the bridge runs on, so the
- * same settings work on both.
+ * Quartz for dynamic syncs: Spring Boot's clustered scheduler on the bridge's database, which
+ * camel-quartz fires on ({@code camel.component.quartz.scheduler}).
+ * <ul>
+ * <li>Quartz's job store speaks each database's dialect through a delegate: PostgreSQL's and HSQLDB's
+ * store job data in their own binary types. Chosen from the database the bridge runs on, so the same
+ * settings work on both.</li>
+ * <li>The scheduler starts once the bridge has started: Camel's routes are up (a job fired before
+ * them finds no CamelContext, and that run is lost) and the start-up work of {@link ExportRuns} is
+ * done (runs interrupted by the restart are closed, declared exports recorded). Neither Spring
+ * ({@code spring.quartz.auto-startup}) nor camel-quartz ({@code autoStartScheduler}) starts it
+ * earlier. A fire missed while the bridge was down then runs once, at once (the trigger's misfire
+ * instruction: fire once now).</li>
+ * </ul>
  */
 @Configuration(proxyBeanMethods = false)
 class ClusteredScheduling {
+
+    private static final Logger log = LoggerFactory.getLogger(ClusteredScheduling.class);
 
     @Bean
     SchedulerFactoryBeanCustomizer quartzDriverDelegate(DataSource dataSource, QuartzProperties quartz) throws MetaDataAccessException {
@@ -30,5 +55,55 @@ class ClusteredScheduling {
             properties.put("org.quartz.jobStore.driverDelegateClass", delegate);
             factory.setQuartzProperties(properties);
         };
+    }
+
+    /** Starts Quartz after every other start-up step (the last ApplicationReadyEvent listener). */
+    @Bean
+    ApplicationListener<ApplicationReadyEvent> startQuartzOnceStarted(Scheduler scheduler) {
+        return new StartQuartz(scheduler);
+    }
+
+    private record StartQuartz(Scheduler scheduler) implements ApplicationListener<ApplicationReadyEvent>, Ordered {
+
+        @Override
+        public void onApplicationEvent(ApplicationReadyEvent event) {
+            try {
+                describeTriggers(); // before the start, which fires a missed trigger at once
+                if (!scheduler.isStarted()) {
+                    scheduler.start();
+                }
+            } catch (SchedulerException e) {
+                throw new IllegalStateException("Quartz did not start, so dynamic syncs will not run: " + e.getMessage(), e);
+            }
+        }
+
+        /**
+         * Says when each trigger fires next, as stored in the database. camel-quartz's own "Next fire
+         * date is null" at start-up is about the trigger it built and did not store, because the
+         * clustered job store already holds the trigger (kept across restarts, which is what lets a
+         * missed fire run): that null means nothing.
+         */
+        private void describeTriggers() throws SchedulerException {
+            for (TriggerKey key : scheduler.getTriggerKeys(GroupMatcher.anyTriggerGroup())) {
+                Trigger trigger = scheduler.getTrigger(key);
+                if (trigger == null) {
+                    continue;
+                }
+                String name = "Quartz trigger " + key + (trigger instanceof CronTrigger cron ? " (cron " + cron.getCronExpression() + ")" : "");
+                Date next = trigger.getNextFireTime();
+                if (next == null) {
+                    log.info("{}: will not fire again", name);
+                } else if (next.toInstant().isBefore(Instant.now())) {
+                    log.info("{}: was due at {} while the bridge was down: it runs once now", name, next.toInstant());
+                } else {
+                    log.info("{}: next fire at {}", name, next.toInstant());
+                }
+            }
+        }
+
+        @Override
+        public int getOrder() {
+            return Ordered.LOWEST_PRECEDENCE;
+        }
     }
 }

@@ -19,6 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.event.EventListener;
+import org.springframework.core.annotation.Order;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.support.GeneratedKeyHolder;
@@ -74,11 +75,12 @@ public class ExportRuns {
 
     /** What keeps cohort export off (Mixpanel settings, an Iterable connection); empty when it is on. */
     public List<String> missingSettings() {
-        if (iterable.current().connected()) {
+        String connection = iterable.missing();
+        if (connection == null) {
             return mixpanelMissing;
         }
         List<String> missing = new ArrayList<>(mixpanelMissing);
-        missing.add("an Iterable connection: PUT /api/integration, or bridge.iterable.api-key (BRIDGE_ITERABLE_APIKEY)");
+        missing.add(connection);
         return missing;
     }
 
@@ -87,6 +89,7 @@ public class ExportRuns {
      * and exports declared in application.yaml are recorded (application.yaml wins over the API).
      */
     @EventListener(ApplicationReadyEvent.class)
+    @Order(0) // before Quartz starts (ClusteredScheduling): a missed sync must not find its cohort claimed by the last run
     public void startUp() {
         int interrupted = claims.releaseDead();
         if (interrupted > 0) {

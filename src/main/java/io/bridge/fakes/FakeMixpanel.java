@@ -49,6 +49,12 @@ public class FakeMixpanel extends FakeHttpApi {
         cohorts.put(id, new Cohort(name, List.copyOf(members)));
     }
 
+    /** The cohort's members as they stand (as the last read found them, or as set). */
+    public List<Member> members(long cohortId) {
+        Cohort cohort = cohorts.get(cohortId);
+        return cohort == null ? List.of() : cohort.members();
+    }
+
     /** From the second read on, each new read of the cohort (a new session) first applies this change. */
     public void changeOnEachRun(long cohortId, java.util.function.UnaryOperator<List<Member>> change) {
         changes.put(cohortId, change);

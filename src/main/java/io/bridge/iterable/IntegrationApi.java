@@ -73,6 +73,7 @@ public class IntegrationApi {
         answer.put("connectedAt", state.connectedAt() == null ? null : state.connectedAt().toString());
         answer.put("iterable", iterable);
         answer.put("mixpanel", mixpanelSide);
+        answer.put("problem", state.problem()); // e.g. the key's environment variable is not set, and what to do
         return answer;
     }
 

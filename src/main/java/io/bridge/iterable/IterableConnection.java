@@ -20,10 +20,21 @@ import org.springframework.stereotype.Component;
 @Component("iterableConnection")
 public class IterableConnection {
 
-    /** The connection as it stands; {@code key} is how the key is held, never the key itself. */
+    /**
+     * The connection as it stands; {@code key} is how the key is held, never the key itself.
+     * {@code problem}: why a connection that was made is not usable now (its key reference is not
+     * set, say), and what to do; null when there is none.
+     */
     public record State(boolean connected, String dataCenter, String baseUrl, String key, String keyLast4,
-            Instant connectedAt) {
+            Instant connectedAt, String problem) {
     }
+
+    /** The one documented name of the key: the connection made in configuration and {@code "apiKeyRef"} examples use it. */
+    public static final String KEY_VARIABLE = "ITERABLE_API_KEY";
+    /** The former name of {@link #KEY_VARIABLE} (Spring's relaxed name of bridge.iterable.api-key): it still works. */
+    static final String FORMER_KEY_VARIABLE = "BRIDGE_ITERABLE_APIKEY";
+
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(IterableConnection.class);
 
     /** The connection names its key by a reference the bridge cannot (or may no longer) read. */
     public static class KeyRefUnusableException extends IllegalStateException {
@@ -42,6 +53,10 @@ public class IterableConnection {
         this.props = props;
         this.environment = environment;
         this.secrets = secrets;
+        if (System.getenv(FORMER_KEY_VARIABLE) != null) {
+            log.warn("{} is the former name of {}: it still sets the Iterable key, but rename it to {}", FORMER_KEY_VARIABLE,
+                    KEY_VARIABLE, KEY_VARIABLE);
+        }
     }
 
     public State current() {
@@ -49,14 +64,57 @@ public class IterableConnection {
         if (row == null) {
             boolean configured = props.apiKey() != null && !props.apiKey().isBlank();
             return new State(configured, props.dataCenter(), props.baseUrl(),
-                    configured ? "configuration (bridge.iterable.api-key)" : null, configured ? last4(props.apiKey()) : null, null);
+                    configured ? "configuration: " + KEY_VARIABLE + " (bridge.iterable.api-key)" : null,
+                    configured ? last4(props.apiKey()) : null, null, null);
         }
         boolean connected = Boolean.TRUE.equals(row.get("connected"));
         String dataCenter = (String) row.get("data_center");
         String ref = (String) row.get("key_ref");
-        return new State(connected, dataCenter, baseUrl(dataCenter),
+        String problem = !connected ? null : unusable(ref);
+        boolean usable = connected && problem == null;
+        return new State(usable, dataCenter, baseUrl(dataCenter),
                 !connected ? null : ref != null ? "environment variable " + ref : "stored encrypted",
-                connected ? (String) row.get("key_last4") : null, ExportRuns.toInstant(row.get("connected_at")));
+                usable ? (String) row.get("key_last4") : null, ExportRuns.toInstant(row.get("connected_at")), problem);
+    }
+
+    /**
+     * Why the key of a connection made over PUT /api/integration cannot be had now, or null: its
+     * reference is not set (a restart without the variable), or it is sealed and the bridge has no
+     * encryption key. Such a connection counts as not connected: no run starts, and the status,
+     * GET /api/exports and the start-up log say what to set, instead of every run failing with 401.
+     */
+    private String unusable(String ref) {
+        if (ref != null && resolve(ref) == null) {
+            return "the Iterable connection takes its key from the environment variable " + ref + ", and " + ref
+                    + " is not set: set it (e.g. in the Kubernetes Secret) and restart the bridge, or connect again with "
+                    + "PUT /api/integration";
+        }
+        if (ref == null && !secrets.enabled()) {
+            return "the Iterable connection's key is stored encrypted, and BRIDGE_SECURITY_ENCRYPTIONKEY is not set: set it "
+                    + "to the key it was stored with and restart the bridge, or connect again with PUT /api/integration";
+        }
+        return null;
+    }
+
+    /**
+     * What to do to connect Iterable, for the settings that keep cohort export off; null when connected.
+     * Once a connection is managed over the API (a PUT or a DELETE happened), ITERABLE_API_KEY alone
+     * does not connect: the database's state wins, so the answer says to PUT.
+     */
+    public String missing() {
+        State state = current();
+        if (state.connected()) {
+            return null;
+        }
+        if (state.problem() != null) {
+            return state.problem();
+        }
+        if (row() != null) {
+            return "an Iterable connection: Iterable was disconnected (DELETE /api/integration); connect it again with "
+                    + "PUT /api/integration (once connected or disconnected over the API, " + KEY_VARIABLE
+                    + " alone does not connect)";
+        }
+        return "an Iterable connection: PUT /api/integration, or " + KEY_VARIABLE + " (bridge.iterable.api-key)";
     }
 
     /** The API key of the current connection; throws when disconnected. */

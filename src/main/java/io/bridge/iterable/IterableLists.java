@@ -51,6 +51,7 @@ public class IterableLists {
     private static final String IN_SNAPSHOT = "SELECT m.email_key FROM UNNEST(CAST(? AS VARCHAR(320) ARRAY)) AS k(email_key) "
             + "JOIN list_members m ON m.list_id = ? AND m.email_key = k.email_key";
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(IterableLists.class);
     private final ObjectMapper mapper = new ObjectMapper();
     private final IterableConnection connection;
     private final JdbcTemplate jdbc;
@@ -89,7 +90,16 @@ public class IterableLists {
         if (!created.path("listId").canConvertToLong()) {
             throw new IllegalStateException("Iterable created no list: " + created);
         }
-        useList(run, created.path("listId").asLong());
+        long listId = created.path("listId").asLong();
+        // A list just created holds nobody, whatever a snapshot under its id says (a list deleted in
+        // Iterable whose id comes back, or the demo's stand-in, which forgets its lists on restart
+        // and numbers them again): forget it, so that this run subscribes every member.
+        int stale = jdbc.update("DELETE FROM list_members WHERE list_id = ?", listId);
+        if (stale > 0) {
+            log.warn("Iterable list {} ('{}') was created anew, but the bridge remembered {} members in a list of that id: "
+                    + "forgotten, every member of cohort {} is subscribed", listId, run.getListName(), stale, run.getCohortId());
+        }
+        useList(run, listId);
     }
 
     private void useList(ExportRun run, long listId) {

@@ -167,6 +167,28 @@ class IntegrationApiTest extends BridgeHttpTest {
         assertThat(ITERABLE.members("mixpanel_Paused_32")).containsExactly("a@x.com");
     }
 
+    @Test
+    void aKeyReferenceNoLongerSetIsNotConnectedAndTheStatusAndExportsSayWhichVariableToSet() {
+        assertThat(put("{\"dataCenter\":\"US\",\"apiKeyRef\":\"ITERABLE_API_KEY_TEST\"}").statusCode()).isEqualTo(200);
+        // as after a restart without the variable the connection names
+        jdbc.update("UPDATE iterable_connection SET key_ref = 'ITERABLE_API_KEY_GONE'");
+
+        JsonNode status = json(get("/api/integration"));
+        assertThat(status.get("connected").asBoolean()).as(status.toString()).isFalse();
+        assertThat(status.at("/iterable/apiKey").isNull()).isTrue();
+        assertThat(status.at("/iterable/keyFrom").asText()).isEqualTo("environment variable ITERABLE_API_KEY_GONE");
+        assertThat(status.get("problem").asText()).contains("ITERABLE_API_KEY_GONE is not set")
+                .contains("PUT /api/integration");
+        JsonNode exports = json(get("/api/exports"));
+        assertThat(exports.get("enabled").asBoolean()).isFalse();
+        assertThat(exports.get("missingSettings").toString()).contains("ITERABLE_API_KEY_GONE");
+        assertProblem(post("/api/exports", "{\"cohortId\":33,\"sync\":\"dynamic\"}", Map.of("Content-Type", "application/json")),
+                409, "ITERABLE_API_KEY_GONE is not set");
+
+        assertThat(put("{\"dataCenter\":\"US\",\"apiKeyRef\":\"ITERABLE_API_KEY_TEST\"}").statusCode()).isEqualTo(200);
+        assertThat(json(get("/api/integration")).get("problem").isNull()).isTrue();
+    }
+
     private void awaitRun(long cohortId) {
         for (int i = 0; i < 100; i++) {
             List<String> status = jdbc.queryForList("SELECT status FROM sync_runs WHERE cohort_id = ?", String.class, cohortId);

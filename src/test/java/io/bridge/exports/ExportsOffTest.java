@@ -25,7 +25,7 @@ class ExportsOffTest extends BridgeHttpTest {
                 Map.of("Content-Type", "application/json"));
 
         assertThat(response.statusCode()).isEqualTo(409);
-        assertThat(json(response).get("message").asText()).contains("BRIDGE_ITERABLE_APIKEY");
+        assertThat(json(response).get("message").asText()).contains("ITERABLE_API_KEY");
     }
 
     @Test

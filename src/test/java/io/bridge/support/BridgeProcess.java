@@ -1,0 +1,144 @@
+package io.bridge.support;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+
+/**
+ * The bundle as its own JVM, started the way the README starts it ({@code java ... BridgeApplication}
+ * with the bundle's classes and dependencies, without the test classes), in a working directory of
+ * the test's choosing; its console output goes to a file the test reads. For start-up behaviour:
+ * what the log says, what a restart does.
+ */
+public final class BridgeProcess implements AutoCloseable {
+
+    public static final String ADMIN_PASSWORD = "startup-test-admin-password";
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    private final Process process;
+    private final Path output;
+    private final int port;
+
+    private BridgeProcess(Process process, Path output, int port) {
+        this.process = process;
+        this.output = output;
+        this.port = port;
+    }
+
+    /**
+     * Starts the bundle in {@code directory} on a free port, Jolokia on another, with an admin
+     * ({@link #ADMIN_PASSWORD}) and {@code env}; none of the test JVM's datasource settings.
+     */
+    public static BridgeProcess start(Path directory, Path output, Map<String, String> env, String... args) throws IOException {
+        int port = freePort();
+        String classpath = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(entry -> !entry.replace('\\', '/').endsWith("/test-classes")) // the bundle only, as in its jar
+                .collect(Collectors.joining(File.pathSeparator));
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", classpath, "io.bridge.BridgeApplication",
+                "--server.port=" + port));
+        command.addAll(Arrays.asList(args));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(directory.toFile()).redirectErrorStream(true)
+                .redirectOutput(output.toFile());
+        builder.environment().keySet().removeIf(name -> name.startsWith("SPRING_") || name.startsWith("BRIDGE_")
+                || name.startsWith("ITERABLE_API_KEY"));
+        builder.environment().put("BRIDGE_SECURITY_ADMIN_PASSWORD", "{noop}" + ADMIN_PASSWORD);
+        builder.environment().put("JOLOKIA_PORT", String.valueOf(freePort()));
+        builder.environment().putAll(env);
+        return new BridgeProcess(builder.start(), output, port);
+    }
+
+    public static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** Everything the process has written so far. */
+    public String output() {
+        try {
+            return Files.readString(output, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Waits until the bundle has started (or ended); false when it ended instead. */
+    public boolean awaitStarted(Duration timeout) {
+        await(() -> output().contains("Started BridgeApplication") || !process.isAlive(), timeout, "the bundle to start");
+        return process.isAlive() && output().contains("Started BridgeApplication");
+    }
+
+    /** Waits for the process to end on its own; its exit code. */
+    public int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("the bundle is still running after " + timeout + ":\n" + output());
+        }
+        return process.exitValue();
+    }
+
+    /** Waits until the condition holds (polled every 200 ms), or fails with the bundle's output. */
+    public void await(BooleanSupplier condition, Duration timeout, String what) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what + "; the bundle's output:\n" + output());
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /** A request as the admin. */
+    public HttpResponse<String> call(String method, String path, String json) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
+                        ("admin:" + ADMIN_PASSWORD).getBytes(StandardCharsets.UTF_8)))
+                .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
+        if (json != null) {
+            request.header("Content-Type", "application/json");
+        }
+        try {
+            return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Stops the bundle as an orchestrator does (SIGTERM: graceful shutdown) and waits for it. */
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+}
