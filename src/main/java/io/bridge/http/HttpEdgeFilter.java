@@ -1,6 +1,8 @@
 package io.bridge.http;
 
 import io.bridge.webhooks.IterableWebhookProperties;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletException;
@@ -14,6 +16,8 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import org.apache.camel.CamelContext;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.web.filter.OncePerRequestFilter;
@@ -24,6 +28,9 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * <ul>
  * <li>until Camel has started, 503 with {@code Retry-After} (Iterable retries it), never a
  * misleading 401 or 404;</li>
+ * <li>webhook deliveries being handled hold at most {@code max-bytes-in-flight} of bodies between
+ * them (their parsed events take heap in proportion): past it, 503 with {@code Retry-After}, before
+ * reading;</li>
  * <li>a body is read here, at most its limit plus one byte, whatever Content-Length says or
  * whether it is chunked: {@code /api/**} answers 413 past {@code bridge.api.max-body-bytes};
  * a webhook hands the route its first limit+1 bytes, so the route keeps their head and answers
@@ -42,11 +49,14 @@ class HttpEdgeFilter extends OncePerRequestFilter {
     private final ObjectProvider<CamelContext> camel;
     private final int maxApiBody;
     private final int maxWebhookBody;
+    /** KiB of webhook bodies being handled at once (bridge.webhooks.iterable.max-bytes-in-flight). */
+    private final Semaphore webhookKibInFlight;
 
     HttpEdgeFilter(ObjectProvider<CamelContext> camel, HttpEdgeProperties api, IterableWebhookProperties webhooks) {
         this.camel = camel;
         this.maxApiBody = api.maxBodyBytes();
         this.maxWebhookBody = webhooks.maxPayloadBytes();
+        this.webhookKibInFlight = new Semaphore((int) Math.max(1, Math.min(Integer.MAX_VALUE, webhooks.maxBytesInFlight() / 1024)));
     }
 
     @Override
@@ -63,15 +73,70 @@ class HttpEdgeFilter extends OncePerRequestFilter {
             return;
         }
         boolean webhook = request.getRequestURI().startsWith("/webhooks/");
-        int limit = webhook ? maxWebhookBody : maxApiBody;
-        byte[] body = request.getInputStream().readNBytes(limit + 1);
-        if (body.length > limit && !webhook) {
-            response.setHeader("Connection", "close");
-            Problems.write(response, 413, "payload_too_large", "the request body is larger than " + limit
-                    + " bytes (bridge.api.max-body-bytes)");
+        if (!webhook) {
+            byte[] body = request.getInputStream().readNBytes(maxApiBody + 1);
+            if (body.length > maxApiBody) {
+                response.setHeader("Connection", "close");
+                Problems.write(response, 413, "payload_too_large", "the request body is larger than " + maxApiBody
+                        + " bytes (bridge.api.max-body-bytes)");
+                return;
+            }
+            chain.doFilter(new ReadBody(request, body, false), response);
             return;
         }
-        chain.doFilter(new ReadBody(request, body), response);
+        // a body and the events parsed from it take heap until the answer: all deliveries together
+        // stay within max-bytes-in-flight, and the rest are told to come back (Iterable retries a 503)
+        long declared = request.getContentLengthLong();
+        int kib = (int) (Math.min(declared > 0 ? declared : maxWebhookBody + 1L, maxWebhookBody + 1L) / 1024) + 1;
+        boolean admitted;
+        try {
+            admitted = webhookKibInFlight.tryAcquire(kib, 2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            admitted = false;
+        }
+        if (!admitted) {
+            response.setHeader("Retry-After", "1");
+            Problems.write(response, 503, "busy", "the bridge is handling as many deliveries as its memory allows "
+                    + "(bridge.webhooks.iterable.max-bytes-in-flight): nothing was read; retry in a second");
+            return;
+        }
+        boolean released = false;
+        try {
+            byte[] body = request.getInputStream().readNBytes(maxWebhookBody + 1);
+            chain.doFilter(new ReadBody(request, body, true), response);
+            if (request.isAsyncStarted()) {
+                request.getAsyncContext().addListener(new ReleaseWhenDone(webhookKibInFlight, kib));
+                released = true; // by the listener, once the answer is written
+            }
+        } finally {
+            if (!released) {
+                webhookKibInFlight.release(kib);
+            }
+        }
+    }
+
+    /** Gives a delivery's share of the in-flight budget back once its asynchronous answer is done. */
+    private record ReleaseWhenDone(Semaphore budget, int kib) implements AsyncListener {
+        @Override
+        public void onComplete(AsyncEvent event) {
+            budget.release(kib);
+        }
+
+        @Override
+        public void onTimeout(AsyncEvent event) {
+            // onComplete follows
+        }
+
+        @Override
+        public void onError(AsyncEvent event) {
+            // onComplete follows
+        }
+
+        @Override
+        public void onStartAsync(AsyncEvent event) {
+            event.getAsyncContext().addListener(this); // a new async cycle: keep listening
+        }
     }
 
     private static boolean hasBody(HttpServletRequest request) {
@@ -81,10 +146,38 @@ class HttpEdgeFilter extends OncePerRequestFilter {
     /** The request with its body read already (bounded) and its form/multipart nature hidden. */
     private static final class ReadBody extends HttpServletRequestWrapper {
         private final byte[] body;
+        /** A webhook takes no query parameters: Camel would merge them into its headers (Content-Type, say). */
+        private final boolean noQuery;
 
-        ReadBody(HttpServletRequest request, byte[] body) {
+        ReadBody(HttpServletRequest request, byte[] body, boolean noQuery) {
             super(request);
             this.body = body;
+            this.noQuery = noQuery;
+        }
+
+        @Override
+        public String getQueryString() {
+            return noQuery ? null : super.getQueryString();
+        }
+
+        @Override
+        public String getParameter(String name) {
+            return noQuery ? null : super.getParameter(name);
+        }
+
+        @Override
+        public java.util.Map<String, String[]> getParameterMap() {
+            return noQuery ? java.util.Map.of() : super.getParameterMap();
+        }
+
+        @Override
+        public java.util.Enumeration<String> getParameterNames() {
+            return noQuery ? java.util.Collections.emptyEnumeration() : super.getParameterNames();
+        }
+
+        @Override
+        public String[] getParameterValues(String name) {
+            return noQuery ? null : super.getParameterValues(name);
         }
 
         @Override

@@ -18,7 +18,7 @@ class JsonErrors implements ErrorController {
     @RequestMapping("/error")
     void error(HttpServletRequest request, HttpServletResponse response) throws IOException {
         Object code = request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE);
-        int status = code instanceof Integer i ? i : 500;
+        int status = code instanceof Integer i ? i : 404; // asked for directly: there is no such endpoint
         switch (status) {
             case 404 -> Problems.write(response, 404, "not_found", "no endpoint at this path: the README lists the bridge's API");
             case 405 -> Problems.write(response, 405, "method_not_allowed",

@@ -71,6 +71,7 @@ class SecurityConfiguration {
                 .authorizeHttpRequests(requests -> requests
                         // the JSON answer to a request already let in (404, 405): no second login
                         .dispatcherTypeMatchers(DispatcherType.ERROR).permitAll()
+                        .requestMatchers("/error").permitAll() // asked for directly: a JSON 404
                         .requestMatchers("/actuator/health", "/actuator/health/**").permitAll()
                         .requestMatchers(HttpMethod.GET, "/api/**").hasAnyRole("ADMIN", "VIEWER")
                         .anyRequest().hasRole("ADMIN"))

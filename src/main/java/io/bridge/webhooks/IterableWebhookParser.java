@@ -58,6 +58,13 @@ import org.springframework.stereotype.Component;
 @Component("iterableWebhookParser")
 public class IterableWebhookParser {
 
+    /** Most events in one delivery: each becomes a message, and the heap a delivery takes grows with them. */
+    private final int maxEvents;
+
+    public IterableWebhookParser(IterableWebhookProperties props) {
+        this.maxEvents = props.maxEventsPerDelivery();
+    }
+
     static final int MAX_EVENT_NAME = 128;
     static final int MAX_EMAIL = 320;
     static final int MAX_ID = 256;
@@ -108,6 +115,9 @@ public class IterableWebhookParser {
         List<IterableEvent> events = new ArrayList<>();
         if (root instanceof ObjectNode object) {
             events.add(event(object, "event", receivedAt, text));
+        } else if (root.isArray() && root.size() > maxEvents) {
+            throw new RejectedWebhookException(413, "a delivery holds " + root.size() + " events; at most " + maxEvents
+                    + " are taken in one (bridge.webhooks.iterable.max-events-per-delivery): send fewer per request", text);
         } else if (root.isArray() && !root.isEmpty()) {
             for (int i = 0; i < root.size(); i++) {
                 JsonNode element = root.get(i);

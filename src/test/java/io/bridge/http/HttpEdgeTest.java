@@ -70,6 +70,36 @@ class HttpEdgeTest extends BridgeHttpTest {
     }
 
     @Test
+    void noFormOrMultipartBodyIsReadBeforeAuthenticationWhateverTheMethodOrPath() throws IOException {
+        for (String method : List.of("PUT", "PATCH", "DELETE", "POST")) {
+            for (String path : List.of("/webhooks/iterable", "/api/integration", "/actuator/health", "/nowhere")) {
+                for (String type : List.of("application/x-www-form-urlencoded", "multipart/form-data; boundary=x")) {
+                    Streamed sent = stream(method, path, type, null, 64 << 20);
+                    assertThat(sent.bytesWritten()).as(method + " " + path + " " + type).isLessThan(16L << 20);
+                }
+            }
+        }
+    }
+
+    @Test
+    void queryParametersCannotStandInForTheDeliverysHeaders() {
+        HttpResponse<String> response = post("/webhooks/iterable?Content-Type=text/plain&Content-Encoding=gzip", EVENT, AUTHORIZED);
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(count("billable_events")).isEqualTo(1);
+    }
+
+    @Test
+    void theErrorPageAskedForDirectlyIsANotFound() {
+        for (String user : List.of(ADMIN, VIEWER)) {
+            HttpResponse<String> response = request("GET", "/error", null, Map.of("Authorization", user));
+            assertThat(response.statusCode()).isEqualTo(404);
+            assertThat(response.body()).doesNotContain("/error", "failed to handle");
+        }
+        assertThat(request("GET", "/error", null, Map.of("Authorization", ADMIN)).statusCode()).isEqualTo(404);
+    }
+
+    @Test
     void anApiBodyOverItsLimitGets413() {
         String big = "{\"cohortId\":1,\"pad\":\"" + "a".repeat(200_000) + "\"}";
 
@@ -164,11 +194,15 @@ class HttpEdgeTest extends BridgeHttpTest {
      * as the bridge answers (or closes): how much it let in before deciding.
      */
     private Streamed streamChunked(String path, String authorization, long total) throws IOException {
+        return stream("POST", path, "application/json", authorization, total);
+    }
+
+    private Streamed stream(String method, String path, String contentType, String authorization, long total) throws IOException {
         try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.setSoTimeout(30_000);
             OutputStream out = socket.getOutputStream();
             InputStream in = socket.getInputStream();
-            String head = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            String head = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: " + contentType + "\r\n"
                     + "Transfer-Encoding: chunked\r\n" + (authorization == null ? "" : "Authorization: " + authorization + "\r\n")
                     + "\r\n";
             out.write(head.getBytes(StandardCharsets.US_ASCII));
