@@ -1,5 +1,6 @@
 package io.bridge.exports;
 
+import io.bridge.mixpanel.MixpanelBudget;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -7,7 +8,7 @@ import java.util.List;
  * The state of one cohort export run while its route runs; travels as exchange property
  * {@code run}. Counters end up in {@code sync_runs}.
  */
-public class ExportRun {
+public class ExportRun implements MixpanelBudget.SlotHolder {
 
     public enum Phase { SUBSCRIBE, UNSUBSCRIBE }
 
@@ -54,7 +55,7 @@ public class ExportRun {
     }
 
     // Mixpanel paging
-    boolean mixpanelSlot;
+    String mixpanelSlot; // the max-concurrent slot of the query in flight, kept across its retries
     String sessionId;
     int page;
     boolean morePages = true;
@@ -117,12 +118,14 @@ public class ExportRun {
         this.listName = "mixpanel_" + name + "_" + cohortId;
     }
 
-    public boolean holdsMixpanelSlot() {
+    @Override
+    public String mixpanelSlot() {
         return mixpanelSlot;
     }
 
-    public void holdsMixpanelSlot(boolean holds) {
-        this.mixpanelSlot = holds;
+    @Override
+    public void mixpanelSlot(String slot) {
+        this.mixpanelSlot = slot;
     }
 
     public String sessionId() {

@@ -17,6 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public abstract class FakeHttpApi implements AutoCloseable {
 
     protected static final ObjectMapper JSON = new ObjectMapper();
+    /** What each call being answered does once its answer starts (HttpExchange's attributes are its context's, shared). */
+    private static final Map<HttpExchange, Runnable> ANSWERING = new ConcurrentHashMap<>();
 
     static {
         // The JDK server writes a response's headers and body separately; without TCP_NODELAY a
@@ -30,6 +32,9 @@ public abstract class FakeHttpApi implements AutoCloseable {
     private final HttpServer server;
     private final Deque<Fault> faults = new ArrayDeque<>();
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    /** Calls being answered right now, and the most there ever were at once (any path). */
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger peakInFlight = new AtomicInteger();
     protected volatile long delayMillis;
     /** While closed (see {@link #hold()}), every call waits for {@link #release()}, at most a minute. */
     private volatile java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(0);
@@ -52,6 +57,10 @@ public abstract class FakeHttpApi implements AutoCloseable {
         server.createContext("/", exchange -> {
             String path = exchange.getRequestURI().getPath();
             calls.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
+            peakInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+            // a call stops counting as in flight just before its answer is written: once the client
+            // has the answer, it may start its next call, and that one must not overlap this one here
+            ANSWERING.put(exchange, inFlight::decrementAndGet); // run once: whoever removes it runs it
             try {
                 if (delayMillis > 0) {
                     Thread.sleep(delayMillis);
@@ -66,6 +75,11 @@ public abstract class FakeHttpApi implements AutoCloseable {
                 }
             } catch (Exception e) {
                 send(exchange, 500, "application/json", "{\"msg\":\"fake failed: " + e + "\"}");
+            } finally {
+                Runnable answered = ANSWERING.remove(exchange);
+                if (answered != null) {
+                    answered.run();
+                }
             }
         });
         server.start();
@@ -111,6 +125,12 @@ public abstract class FakeHttpApi implements AutoCloseable {
 
     public void resetCalls() {
         calls.clear();
+        peakInFlight.set(inFlight.get());
+    }
+
+    /** The most calls (to any path) this stand-in was answering at once, since it started or resetCalls. */
+    public int peakConcurrentCalls() {
+        return peakInFlight.get();
     }
 
     public void delay(long millis) {
@@ -127,6 +147,10 @@ public abstract class FakeHttpApi implements AutoCloseable {
     }
 
     protected static void send(HttpExchange exchange, int status, String contentType, String body) throws IOException {
+        Runnable answered = ANSWERING.remove(exchange);
+        if (answered != null) {
+            answered.run();
+        }
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", contentType);
         exchange.sendResponseHeaders(status, bytes.length);

@@ -15,6 +15,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param maxConcurrent    the project's concurrent-query limit
  * @param cohortsCacheTtl  how long the control plane's listing of the project's cohorts is reused (0: never)
  * @param reservedForSyncs queries of the hourly budget the control plane's listing never takes: they are the syncs'
+ * @param slotLease        how long a replica's max-concurrent slot outlives the replica (renewed while it lives)
  */
 @ConfigurationProperties("bridge.mixpanel")
 public record MixpanelProperties(
@@ -25,7 +26,8 @@ public record MixpanelProperties(
         @DefaultValue("60") int queriesPerHour,
         @DefaultValue("5") int maxConcurrent,
         @DefaultValue("60s") Duration cohortsCacheTtl,
-        @DefaultValue("40") int reservedForSyncs) {
+        @DefaultValue("40") int reservedForSyncs,
+        @DefaultValue("60s") Duration slotLease) {
 
     @Override
     public String toString() {
