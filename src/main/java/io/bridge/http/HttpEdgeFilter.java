@@ -19,6 +19,7 @@ import java.util.Locale;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.apache.camel.CamelContext;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.web.filter.OncePerRequestFilter;
 
@@ -57,6 +58,8 @@ class HttpEdgeFilter extends OncePerRequestFilter {
         this.maxApiBody = api.maxBodyBytes();
         this.maxWebhookBody = webhooks.maxPayloadBytes();
         this.webhookKibInFlight = new Semaphore((int) Math.max(1, Math.min(Integer.MAX_VALUE, webhooks.maxBytesInFlight() / 1024)));
+        LoggerFactory.getLogger(HttpEdgeFilter.class).info("Webhook deliveries: at most {} bytes each, {} bytes being handled at once",
+                maxWebhookBody, webhooks.maxBytesInFlight());
     }
 
     @Override
