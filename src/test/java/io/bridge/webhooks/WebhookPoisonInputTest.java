@@ -263,6 +263,38 @@ class WebhookPoisonInputTest extends BridgeHttpTest {
         assertThat(count("rejected_webhooks")).isEqualTo(1);
     }
 
+    @Test
+    void finding10_gzipWithBytesAfterItsEndIs400AndKept() {
+        byte[] event = "{\"email\":\"gz@x.com\",\"eventName\":\"emailOpen\"}".getBytes(StandardCharsets.UTF_8);
+        Map<String, String> gzipped = Map.of("Content-Type", "application/json", "Content-Encoding", "gzip");
+        byte[] garbage = concat(gzip(event), "GARBAGE".getBytes(StandardCharsets.UTF_8));
+
+        assertRejected(deliver(garbage, gzipped), 400, "trailing bytes after the gzip data");
+        assertThat(lastRejected().get("PAYLOAD")).as("what arrived, base64 as it is binary")
+                .isEqualTo(Base64.getEncoder().encodeToString(garbage));
+
+        assertRejected(deliver(concat(gzip(event), new byte[] {0x1f}), gzipped), 400, "trailing bytes after the gzip data");
+        byte[] truncated = java.util.Arrays.copyOf(gzip(event), gzip(event).length - 3);
+        assertRejected(deliver(truncated, gzipped), 400, "not valid gzip");
+        byte[] badCrc = gzip(event);
+        badCrc[badCrc.length - 8] ^= 1;
+        assertRejected(deliver(badCrc, gzipped), 400, "not valid gzip");
+        assertRejected(deliver(new byte[0], gzipped), 400, "not valid gzip");
+        assertThat(count("rejected_webhooks")).isEqualTo(5);
+    }
+
+    @Test
+    void finding10_concatenatedGzipMembersAreOneBody() {
+        byte[] head = "{\"email\":\"two@x.com\",".getBytes(StandardCharsets.UTF_8);
+        byte[] tail = "\"eventName\":\"emailOpen\"}".getBytes(StandardCharsets.UTF_8);
+
+        HttpResponse<String> response = deliver(concat(gzip(head), gzip(tail)),
+                Map.of("Content-Type", "application/json", "Content-Encoding", "gzip"));
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(jdbc.queryForObject("SELECT email FROM billable_events", String.class)).isEqualTo("two@x.com");
+    }
+
     // ---- item 11: times, names, numbers, duplicate keys ---------------------------------------
 
     @Test
@@ -394,6 +426,14 @@ class WebhookPoisonInputTest extends BridgeHttpTest {
         out.writeBytes(head.getBytes(StandardCharsets.UTF_8));
         out.writeBytes(middle);
         out.writeBytes(tail.getBytes(StandardCharsets.UTF_8));
+        return out.toByteArray();
+    }
+
+    static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] part : parts) {
+            out.writeBytes(part);
+        }
         return out.toByteArray();
     }
 
