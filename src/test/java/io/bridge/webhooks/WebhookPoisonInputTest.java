@@ -295,6 +295,58 @@ class WebhookPoisonInputTest extends BridgeHttpTest {
         assertThat(jdbc.queryForObject("SELECT email FROM billable_events", String.class)).isEqualTo("two@x.com");
     }
 
+    // ---- finding 9: invisible and bidirectional characters, blank identities -----------------
+
+    @Test
+    void finding9_namesAndIdsWithInvisibleOrBidirectionalCharactersAre400AndKept() {
+        Map<String, String> cases = new java.util.LinkedHashMap<>();
+        cases.put("{\"email\":\"a@x.com\",\"eventName\":\"emailOpen\\u202EFAKE\"}", "eventName must not contain");
+        cases.put("{\"email\":\"a@x.com\",\"eventName\":\"emailOpen\u2028\"}", "U+2028");
+        cases.put("{\"email\":\"a@x.com\",\"eventName\":\"email\\u200bOpen\"}", "U+200B");
+        cases.put("{\"email\":\"a@x.com\",\"eventName\":\"emailOpen\\u2029\"}", "U+2029");
+        cases.put("{\"email\":\"a@x.com\",\"eventName\":\"emailOpen\\udb40\\udc41\"}", "U+E0041");
+        cases.put("{\"email\":\"a\\u200d@x.com\",\"eventName\":\"emailOpen\"}", "email must not contain");
+        cases.put("{\"userId\":\"u\\u20661\",\"eventName\":\"emailOpen\"}", "userId must not contain");
+        cases.put("{\"eventName\":\"emailOpen\",\"dataFields\":{\"email\":\"\\ufeffb@x.com\"}}", "email must not contain");
+        cases.put("{\"email\":\"a@x.com\",\"eventName\":\"emailOpen\",\"dataFields\":{\"messageId\":\"m\\u200e1\"}}",
+                "messageId must not contain");
+
+        cases.forEach((body, message) -> {
+            assertRejected(deliver(body), 400, message);
+            assertKept(400, body);
+        });
+        assertThat(count("rejected_webhooks")).isEqualTo(cases.size());
+    }
+
+    @Test
+    void finding9_anIdentityOfOnlyWhitespaceIsNoIdentity() {
+        for (String body : List.of(
+                "{\"email\":\"\\u00a0\",\"eventName\":\"emailOpen\"}",
+                "{\"email\":\"\u2003\u3000 \",\"eventName\":\"emailOpen\"}",
+                "{\"userId\":\"\\u00a0\\u2007\",\"eventName\":\"emailOpen\"}",
+                "{\"email\":\" \",\"userId\":\"\\u202f\",\"eventName\":\"emailOpen\",\"dataFields\":{\"email\":\"\\u00a0\"}}")) {
+            assertRejected(deliver(body), 400, "no user identity: give email, dataFields.email or userId");
+            assertKept(400, body);
+        }
+        assertRejected(deliver("{\"email\":\"a@x.com\",\"eventName\":\"\\u00a0\"}"), 400, "eventName must be a non-empty string");
+
+        HttpResponse<String> byUserId = deliver("{\"email\":\"\\u00a0\",\"userId\":\"u-1\",\"eventName\":\"emailOpen\"}");
+        assertThat(byUserId.statusCode()).as(byUserId.body()).isEqualTo(200);
+        HttpResponse<String> spaced = deliver("{\"email\":\"\\u00a0Spaced@x.com\\u2003\",\"eventName\":\"emailOpen\"}");
+        assertThat(spaced.statusCode()).as(spaced.body()).isEqualTo(200);
+        assertThat(jdbc.queryForList("SELECT COALESCE(email, '-') || ' ' || user_key FROM billable_events ORDER BY user_key",
+                String.class)).containsExactly("Spaced@x.com spaced@x.com", "- u-1");
+    }
+
+    @Test
+    void finding9_anEmailWithoutAnAtSignIs400() {
+        for (String body : List.of("{\"email\":\"not-an-email\",\"eventName\":\"emailOpen\"}",
+                "{\"eventName\":\"emailOpen\",\"userId\":\"u-1\",\"dataFields\":{\"email\":\"nobody\"}}")) {
+            assertRejected(deliver(body), 400, "email must contain '@'");
+            assertKept(400, body);
+        }
+    }
+
     // ---- item 11: times, names, numbers, duplicate keys ---------------------------------------
 
     @Test
