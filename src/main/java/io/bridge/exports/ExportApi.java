@@ -1,9 +1,7 @@
 package io.bridge.exports;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.bridge.ApiProblem;
+import io.bridge.StrictJson;
 import io.bridge.security.AuditLog;
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,10 +26,8 @@ public class ExportApi {
     public record ExportRequest(Long cohortId, String sync) {
     }
 
-    private static final String SHAPE = "{\"cohortId\": <number>, \"sync\": \"one-time\" | \"dynamic\"}";
+    private static final String SHAPE = "{\"cohortId\": <whole number>, \"sync\": \"one-time\" | \"dynamic\"}";
 
-    private final ObjectMapper strict = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
     private final JdbcTemplate jdbc;
     private final ExportRuns runs;
     private final RunReports reports;
@@ -47,15 +43,11 @@ public class ExportApi {
     /** Reads a new export request (exchange property export); 409 while export is off. */
     public void read(@Body String body, Exchange exchange) {
         requireExportOn();
-        ExportRequest request;
-        try {
-            request = strict.readValue(body == null ? "" : body, ExportRequest.class);
-        } catch (UnrecognizedPropertyException e) {
-            throw new ApiProblem(400, "invalid_request", "unknown field '" + e.getPropertyName() + "': the body is " + SHAPE);
-        } catch (IOException e) {
-            throw new ApiProblem(400, "invalid_request", "the body must be JSON " + SHAPE);
+        ExportRequest request = StrictJson.read(body, ExportRequest.class, SHAPE);
+        if (request.cohortId() == null) {
+            throw new ApiProblem(400, "invalid_request", "cohortId is missing: the body is " + SHAPE);
         }
-        if (request.cohortId() == null || request.cohortId() <= 0) {
+        if (request.cohortId() <= 0) {
             throw new ApiProblem(400, "invalid_request", "cohortId must be a positive number");
         }
         if (request.sync() == null || !ExportRuns.SYNC_TYPES.contains(request.sync())) {

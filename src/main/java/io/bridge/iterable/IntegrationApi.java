@@ -1,10 +1,9 @@
 package io.bridge.iterable;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.bridge.ApiProblem;
+import io.bridge.StrictJson;
 import io.bridge.exports.OutboundHttp;
 import io.bridge.mixpanel.MixpanelProperties;
 import io.bridge.security.AuditLog;
@@ -45,7 +44,6 @@ public class IntegrationApi {
             + "Iterable API key: ITERABLE_API_KEY, or a name starting with ITERABLE_API_KEY_ (letters A-Z, digits, _), e.g. "
             + "ITERABLE_API_KEY_EU; set it (e.g. from a Kubernetes Secret) and restart the bridge, or pass apiKey";
 
-    private final ObjectMapper strict = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     private final ObjectMapper mapper = new ObjectMapper();
     private final IterableConnection connection;
     private final MixpanelProperties mixpanel;
@@ -82,17 +80,7 @@ public class IntegrationApi {
      * exchange properties {@code iterableBaseUrl} and {@code connect} carry it to the answer.
      */
     public void connectRequest(@Body String body, Exchange exchange) {
-        ConnectRequest request;
-        try {
-            request = strict.readValue(body == null || body.isBlank() ? "null" : body, ConnectRequest.class);
-        } catch (UnrecognizedPropertyException e) {
-            throw new ApiProblem(400, "invalid_request", "unknown field '" + e.getPropertyName() + "': the body is " + SHAPE);
-        } catch (IOException e) {
-            throw new ApiProblem(400, "invalid_request", "the body must be JSON " + SHAPE);
-        }
-        if (request == null) {
-            throw new ApiProblem(400, "invalid_request", "the body must be JSON " + SHAPE);
-        }
+        ConnectRequest request = StrictJson.read(body, ConnectRequest.class, SHAPE);
         if (request.dataCenter() == null || connection.baseUrl(request.dataCenter()) == null) {
             throw new ApiProblem(400, "invalid_request", "dataCenter must be one of " + connection.dataCenters()
                     + (request.dataCenter() == null ? "" : "; got \"" + request.dataCenter() + "\""));

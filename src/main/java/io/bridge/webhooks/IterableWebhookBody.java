@@ -1,7 +1,6 @@
 package io.bridge.webhooks;
 
-import java.io.ByteArrayInputStream;
-import java.io.EOFException;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -12,8 +11,9 @@ import java.nio.charset.IllegalCharsetNameException;
 import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
-import java.util.zip.GZIPInputStream;
-import java.util.zip.ZipException;
+import java.util.zip.CRC32;
+import java.util.zip.DataFormatException;
+import java.util.zip.Inflater;
 import org.apache.camel.Body;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
@@ -28,7 +28,7 @@ import org.springframework.stereotype.Component;
  * {@value #KEPT_OF_OVERSIZE} bytes kept;</li>
  * <li>{@code Content-Encoding}: none, {@code identity} or {@code gzip} (inflated here, never past
  * {@code max-payload-bytes}, so a small "gzip bomb" cannot fill the memory); anything else 415;
- * a body that is not the gzip it claims to be 400;</li>
+ * a body that is not the gzip it claims to be, or has bytes after its gzip data, 400;</li>
  * <li>{@code Content-Type}: {@code application/json} or {@code application/*+json}, with no charset
  * or {@code charset=utf-8}; anything else 415;</li>
  * <li>bytes that are not valid UTF-8 (checked strictly, never replaced): 400, kept base64-encoded.</li>
@@ -103,24 +103,99 @@ public class IterableWebhookBody {
         }
     }
 
-    /** The body inflated, at most max-payload-bytes of it. */
+    /**
+     * The body inflated, at most max-payload-bytes of it. Gzip members one after the other (RFC 1952;
+     * what {@code cat a.gz b.gz} makes) are one body, their contents joined; anything else after the
+     * gzip data is refused (GZIPInputStream would drop it without a word), and so is a member whose
+     * CRC or length does not match.
+     */
     private byte[] gunzip(byte[] compressed) {
-        byte[] inflated;
-        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(compressed))) {
-            inflated = in.readNBytes(maxPayloadBytes + 1);
-        } catch (ZipException | EOFException e) {
-            throw new RejectedWebhookException(400, "body is not valid gzip, as its Content-Encoding says ("
-                    + e.getClass().getSimpleName() + "): send it uncompressed or gzip-compressed", compressed);
-        } catch (IOException e) {
-            throw new RejectedWebhookException(400, "body is not valid gzip, as its Content-Encoding says: "
-                    + "send it uncompressed or gzip-compressed", compressed);
+        ByteArrayOutputStream inflated = new ByteArrayOutputStream();
+        byte[] buffer = new byte[8192];
+        Inflater inflater = new Inflater(true);
+        try {
+            int at = 0;
+            do {
+                if (compressed.length - at < 2 || compressed[at] != (byte) 0x1f || compressed[at + 1] != (byte) 0x8b) {
+                    throw notGzip(compressed, at == 0 ? "it does not start with the gzip magic bytes 1f 8b"
+                            : (compressed.length - at) + " trailing bytes after the gzip data");
+                }
+                inflater.reset();
+                at = afterHeader(compressed, at);
+                inflater.setInput(compressed, at, compressed.length - at);
+                CRC32 crc = new CRC32();
+                while (!inflater.finished()) {
+                    int n = inflater.inflate(buffer);
+                    if (n == 0 && !inflater.finished()) {
+                        throw notGzip(compressed, "it ends inside the compressed data");
+                    }
+                    crc.update(buffer, 0, n);
+                    inflated.write(buffer, 0, n);
+                    if (inflated.size() > maxPayloadBytes) {
+                        throw new RejectedWebhookException(413, "gzip body inflates to more than " + maxPayloadBytes
+                                + " bytes: send one event per request (first " + KEPT_OF_OVERSIZE + " inflated bytes kept)",
+                                KeptPayload.head(inflated.toByteArray(), KEPT_OF_OVERSIZE,
+                                        "first " + KEPT_OF_OVERSIZE + " inflated bytes kept"));
+                    }
+                }
+                at = compressed.length - inflater.getRemaining();
+                if (compressed.length - at < 8) {
+                    throw notGzip(compressed, "it ends inside a gzip trailer");
+                }
+                if (littleEndian(compressed, at) != (int) crc.getValue()
+                        || littleEndian(compressed, at + 4) != (int) inflater.getBytesWritten()) { // ISIZE: the length mod 2^32
+                    throw notGzip(compressed, "the CRC or the length in a gzip trailer does not match the data");
+                }
+                at += 8;
+            } while (at < compressed.length);
+        } catch (DataFormatException e) {
+            throw notGzip(compressed, "its compressed data is corrupt");
+        } finally {
+            inflater.end();
         }
-        if (inflated.length > maxPayloadBytes) {
-            throw new RejectedWebhookException(413, "gzip body inflates to more than " + maxPayloadBytes
-                    + " bytes: send one event per request (first " + KEPT_OF_OVERSIZE + " inflated bytes kept)",
-                    KeptPayload.head(inflated, KEPT_OF_OVERSIZE, "first " + KEPT_OF_OVERSIZE + " inflated bytes kept"));
+        return inflated.toByteArray();
+    }
+
+    /** Where a gzip member's compressed data starts, past its header (RFC 1952, 2.3). */
+    private static int afterHeader(byte[] gzip, int member) {
+        if (gzip.length - member < 10) {
+            throw notGzip(gzip, "it ends inside a gzip header");
         }
-        return inflated;
+        if (gzip[member + 2] != 8) {
+            throw notGzip(gzip, "its compression method is not deflate");
+        }
+        int flags = gzip[member + 3] & 0xff;
+        if ((flags & 0xe0) != 0) {
+            throw notGzip(gzip, "its gzip header sets reserved flags");
+        }
+        int at = member + 10;
+        if ((flags & 4) != 0) { // FEXTRA: a length, then that many bytes
+            at = at + 2 > gzip.length ? gzip.length + 1 : at + 2 + ((gzip[at] & 0xff) | (gzip[at + 1] & 0xff) << 8);
+        }
+        for (int zeroTerminated : new int[] {8, 16}) { // FNAME, FCOMMENT
+            if ((flags & zeroTerminated) != 0) {
+                while (at < gzip.length && gzip[at] != 0) {
+                    at++;
+                }
+                at++;
+            }
+        }
+        if ((flags & 2) != 0) { // FHCRC
+            at += 2;
+        }
+        if (at > gzip.length) {
+            throw notGzip(gzip, "it ends inside a gzip header");
+        }
+        return at;
+    }
+
+    private static int littleEndian(byte[] b, int at) {
+        return (b[at] & 0xff) | (b[at + 1] & 0xff) << 8 | (b[at + 2] & 0xff) << 16 | (b[at + 3] & 0xff) << 24;
+    }
+
+    private static RejectedWebhookException notGzip(byte[] compressed, String why) {
+        return new RejectedWebhookException(400, "body is not valid gzip, as its Content-Encoding says: " + why
+                + "; send it uncompressed, or as gzip data and nothing else", compressed);
     }
 
     /** The charset parameter of a Content-Type, unquoted, or null. */

@@ -46,8 +46,12 @@ import org.springframework.stereotype.Component;
  * plus {@code $source}, never longer, never {@code 1.0E9} or {@code Infinity}.</li>
  * <li>Strings must be valid Unicode (no unpaired surrogate escape such as <code>&#92;ud800</code>).</li>
  * <li>{@code eventName} and {@code email} must be JSON strings; {@code userId}, {@code messageId} and
- * {@code campaignId} strings or integers (Iterable sends ids as numbers). None may hold a control
- * character, and each must fit its column ({@code email} also once lower-cased: the MTU key).</li>
+ * {@code campaignId} strings or integers (Iterable sends ids as numbers). None may hold a control,
+ * format (zero-width, bidirectional) or line/paragraph separator character (Unicode categories Cc,
+ * Cf, Zl, Zp), and each must fit its column ({@code email} also once lower-cased: the MTU key).</li>
+ * <li>Identities are trimmed of white space of any kind (no-break spaces too); one that is only
+ * white space is absent, so an event whose only identity is blank has none and is refused. An email
+ * must contain {@code @}.</li>
  * <li>{@code dataFields.createdAt}: Iterable's {@code 2016-12-02 18:51:45 +00:00}, ISO-8601 with an
  * offset, or an integer epoch time: below 100,000,000,000 in seconds, else in milliseconds. It must
  * fall between {@value #EARLIEST} and one day after now; without it the event time is the time of
@@ -218,7 +222,7 @@ public class IterableWebhookParser {
 
     private IterableEvent event(ObjectNode e, String where, Instant receivedAt, String text) {
         String eventName = field(e, "eventName", where, MAX_EVENT_NAME, false, text);
-        if (eventName == null || eventName.isBlank()) {
+        if (eventName == null || SafeText.blank(eventName)) {
             throw new RejectedWebhookException(400, where + ": eventName must be a non-empty string", text);
         }
         JsonNode dataFields = e.get("dataFields");
@@ -229,12 +233,18 @@ public class IterableWebhookParser {
             throw new RejectedWebhookException(400, where + ": dataFields must be a JSON object", text);
         }
         String email = trimmed(field(e, "email", where, MAX_EMAIL, false, text));
+        String emailFrom = "email";
         if (email == null && fields != null) {
             email = trimmed(field(fields, "email", where + ".dataFields", MAX_EMAIL, false, text));
+            emailFrom = "dataFields.email";
         }
         if (email != null && email.toLowerCase(Locale.ROOT).length() > MAX_EMAIL) {
             throw new RejectedWebhookException(400, where + ": email is longer than " + MAX_EMAIL
                     + " characters in lower case (the key that counts its user)", text);
+        }
+        if (email != null && email.indexOf('@') < 0) {
+            throw new RejectedWebhookException(400, where + ": " + emailFrom + " must contain '@', got "
+                    + SafeText.quote(email) + ": give the user's email address, or leave it out and give userId", text);
         }
         String userId = trimmed(field(e, "userId", where, MAX_ID, true, text));
         if (email == null && userId == null) {
@@ -266,14 +276,19 @@ public class IterableWebhookParser {
         if (s.length() > max) {
             throw new RejectedWebhookException(400, where + ": " + field + " is longer than " + max + " characters", text);
         }
-        if (SafeText.controlCharacter(s) >= 0) {
-            throw new RejectedWebhookException(400, where + ": " + field + " must not contain control characters", text);
+        int at = SafeText.invisibleCharacter(s);
+        if (at >= 0) {
+            int c = s.codePointAt(at);
+            throw new RejectedWebhookException(400, where + ": " + field + " must not contain control characters, invisible "
+                    + "format characters (zero-width, bidirectional) or line separators: it holds "
+                    + String.format("U+%04X", c) + " (" + Character.getName(c) + ") at character " + (s.codePointCount(0, at) + 1), text);
         }
         return s;
     }
 
+    /** The value without surrounding white space of any kind (no-break spaces too); null when that leaves nothing. */
     private static String trimmed(String s) {
-        return s == null || s.isBlank() ? null : s.trim();
+        return s == null || SafeText.blank(s) ? null : SafeText.strip(s);
     }
 
     /**

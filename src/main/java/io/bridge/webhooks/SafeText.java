@@ -88,13 +88,44 @@ public final class SafeText {
         return -1;
     }
 
-    /** The index of the first ISO control character (C0, DEL, C1) in {@code s}, or -1. */
-    static int controlCharacter(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            if (Character.isISOControl(s.charAt(i))) {
-                return i;
+    /**
+     * The index of the first character in {@code s} that has no place in a name or an id, or -1:
+     * Unicode categories Cc (control: C0, DEL, C1), Cf (format: bidirectional controls such as
+     * U+202E, zero-width characters such as U+200B, the byte order mark), Zl and Zp (U+2028, U+2029).
+     * Such characters hide or reorder text, so two values that look alike would differ.
+     */
+    static int invisibleCharacter(String s) {
+        for (int i = 0; i < s.length(); i += Character.charCount(s.codePointAt(i))) {
+            switch (Character.getType(s.codePointAt(i))) {
+                case Character.CONTROL, Character.FORMAT, Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR -> {
+                    return i;
+                }
+                default -> {
+                }
             }
         }
         return -1;
+    }
+
+    /** Whether {@code s} holds nothing but white space of any kind (no-break spaces too). */
+    static boolean blank(String s) {
+        return s.codePoints().allMatch(SafeText::space);
+    }
+
+    /** {@code s} without white space of any kind (no-break spaces too) at either end. */
+    static String strip(String s) {
+        int begin = 0;
+        int end = s.length();
+        while (begin < end && space(s.codePointAt(begin))) {
+            begin += Character.charCount(s.codePointAt(begin));
+        }
+        while (end > begin && space(s.codePointBefore(end))) {
+            end -= Character.charCount(s.codePointBefore(end));
+        }
+        return s.substring(begin, end);
+    }
+
+    private static boolean space(int c) {
+        return Character.isWhitespace(c) || Character.isSpaceChar(c);
     }
 }

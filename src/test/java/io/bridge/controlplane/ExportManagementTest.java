@@ -79,6 +79,53 @@ class ExportManagementTest extends BridgeHttpTest {
         assertThat(count("cohort_exports")).isZero();
     }
 
+    /**
+     * Findings 5 and 6: a body that is not exactly one export request (JSON null, another JSON
+     * type, a number where a whole number or a string belongs, a duplicate field, content after
+     * the object) is 400 naming what to send, never 500 and never read loosely (1001.5 as 1001).
+     */
+    @Test
+    void bodiesThatAreNotExactlyAnExportRequestAre400SayingWhatToSend() {
+        MIXPANEL.cohort(1001, "Strict", members("a@x.com"));
+        MIXPANEL.cohort(5, "Five", members("b@x.com"));
+        Map<String, String> cases = new java.util.LinkedHashMap<>();
+        cases.put("null", "the body must be a JSON object {\"cohortId\"");
+        cases.put("[]", "the body must be a JSON object {\"cohortId\"");
+        cases.put("\"x\"", "got a string");
+        cases.put("1", "got a whole number");
+        cases.put("{}", "cohortId is missing");
+        cases.put("", "the body is empty");
+        cases.put("{\"cohortId\":1001.5,\"sync\":\"one-time\"}", "cohortId must be a whole number, got a number with a fraction");
+        cases.put("{\"cohortId\":1001.0,\"sync\":\"one-time\"}", "cohortId must be a whole number, got a number with a fraction");
+        cases.put("{\"cohortId\":\"1001\",\"sync\":\"one-time\"}", "cohortId must be a whole number, got a string");
+        cases.put("{\"cohortId\":true,\"sync\":\"one-time\"}", "cohortId must be a whole number, got true or false");
+        cases.put("{\"cohortId\":[1001],\"sync\":\"one-time\"}", "cohortId must be a whole number, got an array");
+        cases.put("{\"cohortId\":99999999999999999999,\"sync\":\"one-time\"}", "cohortId is out of range");
+        cases.put("{\"cohortId\":1001,\"sync\":1}", "sync must be a string, got a whole number");
+        cases.put("{\"cohortId\":1001,\"sync\":{\"a\":1}}", "sync must be a string, got an object");
+        cases.put("{\"cohortId\":5,\"cohortId\":1001,\"sync\":\"one-time\"}", "Duplicate field 'cohortId'");
+        cases.put("{\"cohortId\":1001,\"sync\":\"one-time\"} trailing", "content after the JSON object");
+        cases.put("{\"cohortId\":1001,\"sync\":\"one-time\"}{}", "content after the JSON object");
+        cases.put("{\"cohortId\":1001,\"sync\":\"one-time\"", "the body must be JSON");
+
+        cases.forEach((body, message) -> assertBadRequest(post("/api/exports", body, JSON_BODY), body, message));
+
+        assertThat(count("cohort_exports")).isZero();
+        assertThat(count("sync_runs")).isZero();
+        assertThat(post("/api/exports", "{\"cohortId\":1001,\"sync\":\"one-time\"}", JSON_BODY).statusCode())
+                .as("the same export, sent as the README says").isEqualTo(202);
+    }
+
+    /** 400, a JSON {"status","error","message"} whose message contains {@code message}, no trace of Java. */
+    static void assertBadRequest(HttpResponse<String> response, String body, String message) {
+        assertThat(response.statusCode()).as(body + " -> " + response.body()).isEqualTo(400);
+        JsonNode problem = json(response);
+        assertThat(problem.get("status").asInt()).as(body).isEqualTo(400);
+        assertThat(problem.get("error").asText()).as(body).isEqualTo("invalid_request");
+        assertThat(problem.get("message").asText()).as(body).contains(message)
+                .doesNotContain("Exception").doesNotContain("io.bridge").doesNotContain("`");
+    }
+
     @Test
     void eachRunHasAReportWithEveryMembersOutcome() {
         List<FakeMixpanel.Member> cohort = new ArrayList<>(members("ann@x.com", "bob@x.com", "cy@x.com"));

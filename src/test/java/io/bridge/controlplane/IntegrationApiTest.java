@@ -114,6 +114,36 @@ class IntegrationApiTest extends BridgeHttpTest {
         assertThat(count("iterable_connection")).isZero();
     }
 
+    /**
+     * Findings 5 and 6: a body that is not exactly one connect request is 400 naming what to send:
+     * a number is not a key, a duplicate field does not let the last one win, content after the
+     * object is not dropped. Iterable is never asked.
+     */
+    @Test
+    void bodiesThatAreNotExactlyAConnectRequestAre400SayingWhatToSend() {
+        ITERABLE.resetCalls();
+        Map<String, String> cases = new java.util.LinkedHashMap<>();
+        cases.put("null", "the body must be a JSON object {\"dataCenter\"");
+        cases.put("[]", "the body must be a JSON object {\"dataCenter\"");
+        cases.put("\"x\"", "got a string");
+        cases.put("1", "got a whole number");
+        cases.put("{}", "dataCenter must be one of [EU, US]");
+        cases.put("{\"dataCenter\":\"US\",\"apiKey\":1}", "apiKey must be a string, got a whole number");
+        cases.put("{\"dataCenter\":\"US\",\"apiKey\":true}", "apiKey must be a string, got true or false");
+        cases.put("{\"dataCenter\":1,\"apiKeyRef\":\"ITERABLE_API_KEY_TEST\"}", "dataCenter must be a string, got a whole number");
+        cases.put("{\"dataCenter\":\"US\",\"apiKeyRef\":[\"ITERABLE_API_KEY_TEST\"]}", "apiKeyRef must be a string, got an array");
+        cases.put("{\"dataCenter\":\"US\",\"apiKeyRef\":\"ITERABLE_API_KEY_WRONG\",\"apiKeyRef\":\"ITERABLE_API_KEY_TEST\"}",
+                "Duplicate field 'apiKeyRef'");
+        cases.put("{\"dataCenter\":\"US\",\"apiKeyRef\":\"ITERABLE_API_KEY_TEST\"} trailing", "content after the JSON object");
+        cases.put("{\"dataCenter\":\"US\",\"apiKeyRef\":\"ITERABLE_API_KEY_TEST\"}{}", "content after the JSON object");
+
+        cases.forEach((body, message) -> ExportManagementTest.assertBadRequest(put(body), body, message));
+
+        assertThat(ITERABLE.calls("/api/lists")).as("no key was tried").isZero();
+        assertThat(count("iterable_connection")).isZero();
+        assertThat(count("audit_log")).isZero();
+    }
+
     @Test
     void apiKeyRefNamesOnlyIterableKeyVariablesAndEveryRefusalIsOneAnswer() {
         ITERABLE.resetCalls();

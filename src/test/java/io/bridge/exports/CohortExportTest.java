@@ -295,8 +295,10 @@ class CohortExportTest extends BridgeHttpTest {
         Map<String, String> json = Map.of("Content-Type", "application/json");
         assertProblem(post("/api/exports", "{\"cohortId\":1,\"sync\":\"hourly\"}", json), 400, "sync must be one of \"one-time\", \"dynamic\"");
         assertProblem(post("/api/exports", "{\"cohortId\":1,\"sync\":\"dynamic\",\"x\":1}", json), 400, "unknown field 'x'");
-        assertProblem(post("/api/exports", "{\"cohortId\":\"abc\",\"sync\":\"dynamic\"}", json), 400, "must be JSON");
-        assertProblem(post("/api/exports", "{\"sync\":\"dynamic\"}", json), 400, "cohortId must be a positive number");
+        assertProblem(post("/api/exports", "{\"cohortId\":\"abc\",\"sync\":\"dynamic\"}", json), 400,
+                "cohortId must be a whole number, got a string");
+        assertProblem(post("/api/exports", "{\"sync\":\"dynamic\"}", json), 400, "cohortId is missing");
+        assertProblem(post("/api/exports", "{\"cohortId\":0,\"sync\":\"dynamic\"}", json), 400, "cohortId must be a positive number");
         assertProblem(post("/api/exports", "nope", json), 400, "must be JSON");
         assertProblem(get("/api/exports/777/runs"), 404, "cohort 777 is not exported");
         assertProblem(get("/api/exports/abc/runs"), 400, "cohortId must be a number");

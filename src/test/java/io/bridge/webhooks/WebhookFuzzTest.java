@@ -17,8 +17,9 @@ import org.junit.jupiter.api.Test;
 /**
  * A few hundred generated odd deliveries (seeded: a failure names its case and is reproducible with
  * {@code -Dwebhook.fuzz.seed=<seed>}): random JSON shapes, odd types, huge and odd numbers, control
- * and surrogate characters, invalid UTF-8, trailing content, deep nesting, duplicate keys, odd
- * content types. Whatever arrives: never a 5xx; a 2xx only once all its events are stored; a 4xx
+ * and surrogate characters, invisible and bidirectional characters, blank identities, invalid UTF-8,
+ * trailing content, deep nesting, duplicate keys, odd content types, gzip (in several members, or
+ * with bytes after it). Whatever arrives: never a 5xx; a 2xx only once all its events are stored; a 4xx
  * always kept in rejected_webhooks with its reason.
  */
 class WebhookFuzzTest extends BridgeHttpTest {
@@ -45,8 +46,11 @@ class WebhookFuzzTest extends BridgeHttpTest {
             statuses.merge(status, 1, Integer::sum);
             assertThat(status).as(what + " -> " + response.body()).isIn(200, 400, 413, 415);
             JsonNode answer = json(response);
+            if (delivery.mutation.contains("gzip and bytes after it")) {
+                assertThat(status).as(what + ": bytes after the gzip data are refused, never dropped").isNotEqualTo(200);
+            }
             if (status == 200) {
-                int events = expectedEvents(delivery.body);
+                int events = expectedEvents(delivery.json);
                 assertThat(answer.get("stored").asInt() + answer.get("duplicates").asInt()).as(what).isEqualTo(events);
                 assertThat(stored()).as(what + ": its events are in the tables")
                         .isEqualTo(storedBefore + answer.get("stored").asInt());
@@ -89,19 +93,23 @@ class WebhookFuzzTest extends BridgeHttpTest {
 
     // ---- the generator ------------------------------------------------------------------------
 
-    record Delivery(byte[] body, String contentType, String mutation) {
+    /** What is sent ({@code body}, gzip when {@code gzip}) and the JSON text it carries ({@code json}). */
+    record Delivery(byte[] body, byte[] json, boolean gzip, String contentType, String mutation) {
         HttpRequest request(java.net.URI uri) {
             HttpRequest.Builder request = HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofByteArray(body))
                     .header("Authorization", "OAuth2 test-webhook-token");
             if (contentType != null) {
                 request.header("Content-Type", contentType);
             }
+            if (gzip) {
+                request.header("Content-Encoding", "gzip");
+            }
             return request.build();
         }
 
         String describe() {
-            String text = new String(body, 0, Math.min(body.length, 300), StandardCharsets.UTF_8);
-            return "[" + mutation + ", " + contentType + ", " + body.length + " bytes] " + text;
+            String text = new String(json, 0, Math.min(json.length, 300), StandardCharsets.UTF_8);
+            return "[" + mutation + ", " + contentType + (gzip ? ", gzip " : ", ") + body.length + " bytes] " + text;
         }
     }
 
@@ -164,11 +172,36 @@ class WebhookFuzzTest extends BridgeHttpTest {
                 // as generated
             }
         }
+        byte[] text = body;
+        boolean gzip = false;
+        switch (r.nextInt(12)) {
+            case 0 -> {
+                mutation += ", gzip";
+                gzip = true;
+                body = WebhookPoisonInputTest.gzip(text);
+            }
+            case 1 -> {
+                mutation += ", gzip in two members";
+                gzip = true;
+                int half = r.nextInt(text.length + 1);
+                body = concat(WebhookPoisonInputTest.gzip(java.util.Arrays.copyOf(text, half)),
+                        WebhookPoisonInputTest.gzip(java.util.Arrays.copyOfRange(text, half, text.length)));
+            }
+            case 2 -> {
+                mutation += ", gzip and bytes after it";
+                gzip = true;
+                body = concat(WebhookPoisonInputTest.gzip(text), pick(r, "GARBAGE", "\u001f", "\n", "\u0000\u0000")
+                        .getBytes(StandardCharsets.UTF_8));
+            }
+            default -> {
+                // sent as it is
+            }
+        }
         String contentType = r.nextInt(8) != 0 ? "application/json"
                 : pick(r, null, "application/json; charset=utf-8", "application/json;charset=\"UTF-8\"",
                         "application/json; charset=latin1", "text/plain", "application/vnd.iterable+json",
                         "application/json; charset=utf-16", "multipart/form-data; boundary=x");
-        return new Delivery(body, contentType, mutation);
+        return new Delivery(body, text, gzip, contentType, mutation);
     }
 
     static String event(Random r) {
@@ -222,7 +255,9 @@ class WebhookFuzzTest extends BridgeHttpTest {
 
     /** A value of an unexpected type, or an odd one of the expected type. */
     static String odd(Random r) {
-        return switch (r.nextInt(8)) {
+        return switch (r.nextInt(9)) {
+            case 8 -> quote(pick(r, "\\u00a0", "\u2003\u3000", "\\u200b", "a\\u202e@x.com", "emailOpen\\u2028",
+                    "emailOpen\u2029", "no-at-sign", "\\ufeffu1@x.com", "u\\u00a0@x.com", "\\udb40\\udc41"));
             case 0 -> number(r);
             case 1 -> pick(r, "true", "false", "null");
             case 2 -> "{}";

@@ -263,6 +263,90 @@ class WebhookPoisonInputTest extends BridgeHttpTest {
         assertThat(count("rejected_webhooks")).isEqualTo(1);
     }
 
+    @Test
+    void finding10_gzipWithBytesAfterItsEndIs400AndKept() {
+        byte[] event = "{\"email\":\"gz@x.com\",\"eventName\":\"emailOpen\"}".getBytes(StandardCharsets.UTF_8);
+        Map<String, String> gzipped = Map.of("Content-Type", "application/json", "Content-Encoding", "gzip");
+        byte[] garbage = concat(gzip(event), "GARBAGE".getBytes(StandardCharsets.UTF_8));
+
+        assertRejected(deliver(garbage, gzipped), 400, "trailing bytes after the gzip data");
+        assertThat(lastRejected().get("PAYLOAD")).as("what arrived, base64 as it is binary")
+                .isEqualTo(Base64.getEncoder().encodeToString(garbage));
+
+        assertRejected(deliver(concat(gzip(event), new byte[] {0x1f}), gzipped), 400, "trailing bytes after the gzip data");
+        byte[] truncated = java.util.Arrays.copyOf(gzip(event), gzip(event).length - 3);
+        assertRejected(deliver(truncated, gzipped), 400, "not valid gzip");
+        byte[] badCrc = gzip(event);
+        badCrc[badCrc.length - 8] ^= 1;
+        assertRejected(deliver(badCrc, gzipped), 400, "not valid gzip");
+        assertRejected(deliver(new byte[0], gzipped), 400, "not valid gzip");
+        assertThat(count("rejected_webhooks")).isEqualTo(5);
+    }
+
+    @Test
+    void finding10_concatenatedGzipMembersAreOneBody() {
+        byte[] head = "{\"email\":\"two@x.com\",".getBytes(StandardCharsets.UTF_8);
+        byte[] tail = "\"eventName\":\"emailOpen\"}".getBytes(StandardCharsets.UTF_8);
+
+        HttpResponse<String> response = deliver(concat(gzip(head), gzip(tail)),
+                Map.of("Content-Type", "application/json", "Content-Encoding", "gzip"));
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(jdbc.queryForObject("SELECT email FROM billable_events", String.class)).isEqualTo("two@x.com");
+    }
+
+    // ---- finding 9: invisible and bidirectional characters, blank identities -----------------
+
+    @Test
+    void finding9_namesAndIdsWithInvisibleOrBidirectionalCharactersAre400AndKept() {
+        Map<String, String> cases = new java.util.LinkedHashMap<>();
+        cases.put("{\"email\":\"a@x.com\",\"eventName\":\"emailOpen\\u202EFAKE\"}", "eventName must not contain");
+        cases.put("{\"email\":\"a@x.com\",\"eventName\":\"emailOpen\u2028\"}", "U+2028");
+        cases.put("{\"email\":\"a@x.com\",\"eventName\":\"email\\u200bOpen\"}", "U+200B");
+        cases.put("{\"email\":\"a@x.com\",\"eventName\":\"emailOpen\\u2029\"}", "U+2029");
+        cases.put("{\"email\":\"a@x.com\",\"eventName\":\"emailOpen\\udb40\\udc41\"}", "U+E0041");
+        cases.put("{\"email\":\"a\\u200d@x.com\",\"eventName\":\"emailOpen\"}", "email must not contain");
+        cases.put("{\"userId\":\"u\\u20661\",\"eventName\":\"emailOpen\"}", "userId must not contain");
+        cases.put("{\"eventName\":\"emailOpen\",\"dataFields\":{\"email\":\"\\ufeffb@x.com\"}}", "email must not contain");
+        cases.put("{\"email\":\"a@x.com\",\"eventName\":\"emailOpen\",\"dataFields\":{\"messageId\":\"m\\u200e1\"}}",
+                "messageId must not contain");
+
+        cases.forEach((body, message) -> {
+            assertRejected(deliver(body), 400, message);
+            assertKept(400, body);
+        });
+        assertThat(count("rejected_webhooks")).isEqualTo(cases.size());
+    }
+
+    @Test
+    void finding9_anIdentityOfOnlyWhitespaceIsNoIdentity() {
+        for (String body : List.of(
+                "{\"email\":\"\\u00a0\",\"eventName\":\"emailOpen\"}",
+                "{\"email\":\"\u2003\u3000 \",\"eventName\":\"emailOpen\"}",
+                "{\"userId\":\"\\u00a0\\u2007\",\"eventName\":\"emailOpen\"}",
+                "{\"email\":\" \",\"userId\":\"\\u202f\",\"eventName\":\"emailOpen\",\"dataFields\":{\"email\":\"\\u00a0\"}}")) {
+            assertRejected(deliver(body), 400, "no user identity: give email, dataFields.email or userId");
+            assertKept(400, body);
+        }
+        assertRejected(deliver("{\"email\":\"a@x.com\",\"eventName\":\"\\u00a0\"}"), 400, "eventName must be a non-empty string");
+
+        HttpResponse<String> byUserId = deliver("{\"email\":\"\\u00a0\",\"userId\":\"u-1\",\"eventName\":\"emailOpen\"}");
+        assertThat(byUserId.statusCode()).as(byUserId.body()).isEqualTo(200);
+        HttpResponse<String> spaced = deliver("{\"email\":\"\\u00a0Spaced@x.com\\u2003\",\"eventName\":\"emailOpen\"}");
+        assertThat(spaced.statusCode()).as(spaced.body()).isEqualTo(200);
+        assertThat(jdbc.queryForList("SELECT COALESCE(email, '-') || ' ' || user_key FROM billable_events ORDER BY user_key",
+                String.class)).containsExactly("Spaced@x.com spaced@x.com", "- u-1");
+    }
+
+    @Test
+    void finding9_anEmailWithoutAnAtSignIs400() {
+        for (String body : List.of("{\"email\":\"not-an-email\",\"eventName\":\"emailOpen\"}",
+                "{\"eventName\":\"emailOpen\",\"userId\":\"u-1\",\"dataFields\":{\"email\":\"nobody\"}}")) {
+            assertRejected(deliver(body), 400, "email must contain '@'");
+            assertKept(400, body);
+        }
+    }
+
     // ---- item 11: times, names, numbers, duplicate keys ---------------------------------------
 
     @Test
@@ -394,6 +478,14 @@ class WebhookPoisonInputTest extends BridgeHttpTest {
         out.writeBytes(head.getBytes(StandardCharsets.UTF_8));
         out.writeBytes(middle);
         out.writeBytes(tail.getBytes(StandardCharsets.UTF_8));
+        return out.toByteArray();
+    }
+
+    static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] part : parts) {
+            out.writeBytes(part);
+        }
         return out.toByteArray();
     }
 
