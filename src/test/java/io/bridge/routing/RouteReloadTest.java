@@ -52,7 +52,7 @@ class RouteReloadTest extends BridgeHttpTest {
     void putTheFileBack() throws IOException {
         if (!read(MTU).equals(ORIGINAL)) {
             Files.writeString(MTU, ORIGINAL);
-            awaitTrue("mtu-report back as shipped", () -> ORIGINAL.contains(description("mtu-report")));
+            awaitTrue("mtu-report back as shipped", () -> description("mtu-report") != null && ORIGINAL.contains(description("mtu-report")));
         }
     }
 
