@@ -38,7 +38,8 @@ class RealLimitsTest extends BridgeHttpTest {
         registry.add("bridge.mixpanel.queries-per-hour", () -> "60");
         registry.add("bridge.mixpanel.max-concurrent", () -> "5");
         registry.add("bridge.exports.batch-size", () -> "1000");
-        registry.add("bridge.exports.retries", () -> "0");
+        registry.add("bridge.exports.retries", () -> "1");
+        registry.add("bridge.exports.retry-delay", () -> "10ms");
     }
 
     @Autowired
@@ -101,6 +102,23 @@ class RealLimitsTest extends BridgeHttpTest {
         assertThat(run).containsEntry("STATUS", "failed");
         assertThat((String) run.get("ERROR")).contains("queries-per-hour");
         assertThat(MIXPANEL.calls("/api/query/cohorts/list") + MIXPANEL.calls("/api/query/engage")).isEqualTo(60);
+    }
+
+    @Test
+    @org.junit.jupiter.api.Disabled("bundle bug, open: a Mixpanel query retried after a 5xx, 429 or timeout is not taken from "
+            + "the budget (Camel redelivers the http step only; MixpanelBudget.take() runs in the bean before it), so a run "
+            + "with retries can go past Mixpanel's 60 an hour: here 62 queries, the stand-in's 61st and 62nd refused with 429")
+    void aRetriedQueryCountsAgainstTheHour() {
+        MIXPANEL.pageSize(1); // 58 members: cohorts/list and 59 pages, the hour's 60 queries
+        MIXPANEL.cohort(3, "Retried", cohort(58, "z.com"));
+        exportRuns.save(3, "dynamic", "api");
+        MIXPANEL.failNext("/api/query/engage", 1, 502, "text/html", "<html>Bad Gateway</html>");
+
+        Map<String, Object> run = run(3);
+
+        assertThat(MIXPANEL.calls("/api/query/cohorts/list") + MIXPANEL.calls("/api/query/engage"))
+                .as("the retry is a query too: the budget stops the run at the hour's 60th").isLessThanOrEqualTo(60);
+        assertThat(run).containsEntry("STATUS", "failed");
     }
 
     @Test
