@@ -29,8 +29,11 @@ class DemoStandIns {
 
     @Bean(destroyMethod = "close")
     FakeMixpanel demoMixpanel(@Value("${bridge.demo.mixpanel-port}") int port, @Value("${bridge.mixpanel.project-id}") String project,
-            @Value("${bridge.mixpanel.username}") String user, @Value("${bridge.mixpanel.secret}") String secret) {
-        FakeMixpanel mixpanel = new FakeMixpanel(port, project, user, secret);
+            @Value("${bridge.mixpanel.username}") String user, @Value("${bridge.mixpanel.secret}") String secret,
+            @Value("${bridge.mixpanel.queries-per-hour}") int queriesPerHour) {
+        // syncs every 30 s would use up Mixpanel's 60 queries an hour: the stand-in allows the demo's
+        // budget instead (application.yaml), and 5 at once, as Mixpanel
+        FakeMixpanel mixpanel = new FakeMixpanel(port, project, user, secret).limits(queriesPerHour, FakeMixpanel.MAX_CONCURRENT);
         List<Member> members = new ArrayList<>();
         for (int i = 1; i <= 24; i++) {
             members.add(new Member("user-" + i, i % 6 == 0 ? null : "user" + i + "@demo.example"));

@@ -9,7 +9,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * {@code bridge.exports.*}: which cohorts go to Iterable and how often.
  *
  * @param dynamicCron         Quartz cron of dynamic syncs (default: every 15 minutes)
- * @param batchSize           most subscribers per Iterable call
+ * @param batchSize           most subscribers per Iterable call, 1 to {@value #MAX_BATCH_SIZE}
  * @param fullRefreshInterval how often a dynamic sync re-sends every member, to heal lists edited by hand
  * @param retries             retries of a 429 / 5xx / timeout before a run fails
  * @param retryDelay          first retry delay; doubles each retry, with jitter
@@ -29,6 +29,16 @@ public record ExportProperties(
         @DefaultValue("20") int reportsKept,
         @DefaultValue("2m") Duration runLease,
         @DefaultValue List<Declared> cohorts) {
+
+    /** Iterable's most subscribers per subscribe or unsubscribe call (no published maximum: peers send 1,000). */
+    public static final int MAX_BATCH_SIZE = 1000;
+
+    public ExportProperties {
+        if (batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
+            throw new IllegalArgumentException("bridge.exports.batch-size must be 1 to " + MAX_BATCH_SIZE
+                    + " (subscribers per Iterable call; Iterable refuses larger batches), got " + batchSize);
+        }
+    }
 
     public record Declared(long cohortId, @DefaultValue("dynamic") String sync) {
     }

@@ -1,15 +1,21 @@
 package io.bridge.fakes;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
+import java.util.Deque;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -18,14 +24,47 @@ import java.util.concurrent.ConcurrentHashMap;
  * otherwise), as ../shared/reference/mixpanel-api.md describes the real one: service-account Basic
  * auth and project_id on every call, cohorts/list, and engage paged by session_id + page (a session
  * keeps the members as they were when it began).
+ *
+ * <p>It checks what Mixpanel checks and answers a malformed request as Mixpanel does, with its error
+ * body {@code {"request":"<path>?<query>","error":".."}}; each such request is a {@linkplain
+ * #violations() violation}. The rules:
+ * <ul>
+ * <li>HTTP Basic auth (none, or not Basic: 401, a violation; wrong credentials: 401, and a project
+ *     that is not the service account's: 403, neither a violation: that is how credentials are
+ *     tried) and {@code project_id} on every call, in the query string (missing or not a number: 400);</li>
+ * <li>{@code POST /api/query/cohorts/list} and {@code POST /api/query/engage} only (another path:
+ *     404; another method: 405, <i>unconfirmed</i>), parameters in an
+ *     {@code application/x-www-form-urlencoded} body (Mixpanel reads no other: 400 here, where
+ *     Mixpanel would answer as if nothing were asked, for engage every profile of the project);</li>
+ * <li>engage: {@code filter_by_cohort} a JSON object with the single key {@code id}, a whole number;
+ *     {@code output_properties} a JSON array of strings; {@code include_all_users} true or false;
+ *     {@code page} a whole number from 0, and above 0 only with the {@code session_id} of a session
+ *     this stand-in started (else 400). Taken but recorded as violations: no {@code filter_by_cohort}
+ *     (400 here: Mixpanel would answer every profile), no {@code output_properties} (Mixpanel sends
+ *     every property of every profile: this stand-in adds some), no {@code include_all_users=false}
+ *     (Mixpanel may include distinct_ids without a profile), parameters engage does not know;</li>
+ * <li>60 queries per hour and 5 at once per project ({@link #limits}; every page is a query): 429
+ *     {@code "Query rate limit exceeded for project_id: N..."}, a violation, since the bundle keeps a
+ *     budget to stay under them. Tests whose bundle has a larger budget raise them to match.</li>
+ * </ul>
  */
 public class FakeMixpanel extends FakeHttpApi {
+
+    /** Mixpanel's Query API limits per project. */
+    public static final int QUERIES_PER_HOUR = 60;
+    public static final int MAX_CONCURRENT = 5;
 
     public record Member(String distinctId, String email) {
     }
 
     record Cohort(String name, List<Member> members) {
     }
+
+    private static final ObjectReader STRICT = JSON.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final Set<String> QUERY_PARAMETERS = Set.of("project_id", "workspace_id");
+    private static final Set<String> ENGAGE_PARAMETERS = Set.of("distinct_id", "distinct_ids", "data_group_id", "where",
+            "output_properties", "session_id", "page", "behaviors", "as_of_timestamp", "filter_by_cohort", "include_all_users");
+    private static final long HOUR_NANOS = 3_600_000_000_000L;
 
     private final String projectId;
     private final String authorization;
@@ -34,6 +73,10 @@ public class FakeMixpanel extends FakeHttpApi {
     private final Map<Long, Integer> reads = new ConcurrentHashMap<>();
     private volatile int pageSize = 1000;
     private final Map<Long, java.util.function.UnaryOperator<List<Member>>> changes = new ConcurrentHashMap<>();
+    private volatile int queriesPerHour = QUERIES_PER_HOUR;
+    private volatile int maxConcurrent = MAX_CONCURRENT;
+    /** When each query of the last hour arrived (System.nanoTime). */
+    private final Deque<Long> hour = new ArrayDeque<>();
 
     public FakeMixpanel(String projectId, String username, String secret) {
         this(0, projectId, username, secret);
@@ -43,6 +86,18 @@ public class FakeMixpanel extends FakeHttpApi {
         super(port);
         this.projectId = projectId;
         this.authorization = "Basic " + Base64.getEncoder().encodeToString((username + ":" + secret).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Sets the project's limits (Mixpanel's: {@value #QUERIES_PER_HOUR} an hour, {@value #MAX_CONCURRENT} at once). */
+    public FakeMixpanel limits(int queriesPerHour, int maxConcurrent) {
+        this.queriesPerHour = queriesPerHour;
+        this.maxConcurrent = maxConcurrent;
+        return this;
+    }
+
+    /** Starts a new hour: the queries made so far no longer count. */
+    public synchronized void resetHour() {
+        hour.clear();
     }
 
     public void cohort(long id, String name, List<Member> members) {
@@ -64,26 +119,159 @@ public class FakeMixpanel extends FakeHttpApi {
         this.pageSize = size;
     }
 
+    private static Answer error(Call call, int status, String error) {
+        StringBuilder request = new StringBuilder(call.path());
+        String sep = "?";
+        for (Map.Entry<String, String> q : call.query().entrySet()) {
+            request.append(sep).append(q.getKey()).append('=').append(q.getValue());
+            sep = "&";
+        }
+        ObjectNode body = JSON.createObjectNode().put("request", request.toString()).put("error", error);
+        return new Answer(status, "application/json", body.toString());
+    }
+
     @Override
-    protected void handle(HttpExchange exchange, String path, String body) throws Exception {
-        if (!authorization.equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
-            send(exchange, 401, "application/json", "{\"error\":\"Invalid service account credentials\",\"status\":\"error\"}");
-            return;
+    protected Answer refuse(Call call, int status, String problem) {
+        violation(call.method(), call.path(), status + ": " + problem);
+        return error(call, status, problem);
+    }
+
+    @Override
+    protected Answer admit(String method, String path, int atOnce) {
+        if (atOnce > maxConcurrent) {
+            violation(method, path, "429: " + atOnce + " queries at once; Mixpanel allows " + maxConcurrent + " per project");
+            return new Answer(429, "application/json", JSON.createObjectNode().put("request", path)
+                    .put("error", "Query rate limit exceeded for project_id: " + projectId + ". Too many concurrent queries ("
+                            + maxConcurrent + " allowed).").toString());
         }
-        Map<String, String> query = form(exchange.getRequestURI().getRawQuery());
-        if (!projectId.equals(query.get("project_id"))) {
-            send(exchange, 400, "application/json", "{\"error\":\"project_id is required\",\"status\":\"error\"}");
-            return;
+        synchronized (this) {
+            long now = System.nanoTime();
+            while (!hour.isEmpty() && now - hour.peekFirst() > HOUR_NANOS) {
+                hour.removeFirst();
+            }
+            if (hour.size() >= queriesPerHour) {
+                violation(method, path, "429: query " + (hour.size() + 1) + " within an hour; Mixpanel allows " + queriesPerHour
+                        + " per project");
+                return new Answer(429, "application/json", JSON.createObjectNode().put("request", path)
+                        .put("error", "Query rate limit exceeded for project_id: " + projectId + ". " + queriesPerHour
+                                + " queries per hour allowed.").toString());
+            }
+            hour.addLast(now);
         }
-        if (path.equals("/api/query/cohorts/list")) {
+        return null;
+    }
+
+    @Override
+    protected Answer check(Call call) throws Exception {
+        String auth = call.header("Authorization");
+        if (auth == null || !auth.startsWith("Basic ")) {
+            return refuse(call, 401, "no HTTP Basic authorization (a service account's username:secret)");
+        }
+        if (!authorization.equals(auth)) {
+            return error(call, 401, "Invalid service account credentials"); // how credentials are tried: not a violation
+        }
+        String project = call.query().get("project_id");
+        if (project == null || !project.matches("\\d{1,18}")) {
+            return refuse(call, 400, "project_id must be given in the query string, as a number; got " + project);
+        }
+        if (!projectId.equals(project)) {
+            return error(call, 403, "service account is not a member of project " + project); // not a violation
+        }
+        Set<String> unknownQuery = new TreeSet<>(call.query().keySet());
+        unknownQuery.removeAll(QUERY_PARAMETERS);
+        if (!call.path().equals("/api/query/cohorts/list") && !call.path().equals("/api/query/engage")) {
+            return refuse(call, 404, "no such query endpoint: " + call.path());
+        }
+        if (!call.method().equals("POST")) {
+            return refuse(call, 405, call.path() + " takes POST, not " + call.method()); // unconfirmed: Mixpanel's status for it
+        }
+        String type = mediaType(call.header("Content-Type"));
+        if (!call.body().isEmpty() && !type.equals("application/x-www-form-urlencoded")) {
+            return refuse(call, 400, "parameters must come as application/x-www-form-urlencoded, got Content-Type " + type
+                    + " (Mixpanel would read none of them)");
+        }
+        Map<String, String> form;
+        try {
+            form = form(call.body());
+        } catch (IllegalArgumentException notEncoded) {
+            return refuse(call, 400, "the body is not URL-encoded: " + notEncoded.getMessage());
+        }
+        if (call.path().equals("/api/query/cohorts/list")) {
+            unknownQuery.addAll(form.keySet());
+            if (!unknownQuery.isEmpty()) {
+                violation(call.method(), call.path(), "parameters cohorts/list does not take (ignored): " + unknownQuery);
+            }
+            return null;
+        }
+        return checkEngage(call, form, unknownQuery);
+    }
+
+    private Answer checkEngage(Call call, Map<String, String> form, Set<String> unknown) {
+        form.keySet().stream().filter(name -> !ENGAGE_PARAMETERS.contains(name)).forEach(unknown::add);
+        if (!unknown.isEmpty()) {
+            violation(call.method(), call.path(), "parameters engage does not take (ignored): " + unknown);
+        }
+        String filter = form.get("filter_by_cohort");
+        if (filter == null) {
+            // Mixpanel would answer every profile of the project
+            return refuse(call, 400, "no filter_by_cohort: Mixpanel would answer every profile of the project");
+        }
+        JsonNode cohort = json(filter);
+        if (cohort == null || !cohort.isObject() || cohort.size() != 1 || !cohort.path("id").isIntegralNumber()) {
+            return refuse(call, 400, "filter_by_cohort must be a JSON object with the single key id, a whole number; got " + filter);
+        }
+        String output = form.get("output_properties");
+        if (output == null) {
+            violation(call.method(), call.path(), "no output_properties: Mixpanel sends every property of every profile");
+        } else {
+            JsonNode properties = json(output);
+            boolean strings = properties != null && properties.isArray();
+            for (JsonNode p : strings ? properties : JSON.createArrayNode()) {
+                strings &= p.isTextual();
+            }
+            if (!strings) {
+                return refuse(call, 400, "output_properties must be a JSON array of property names; got " + output);
+            }
+        }
+        String all = form.get("include_all_users");
+        if (all != null && !all.equals("true") && !all.equals("false")) {
+            return refuse(call, 400, "include_all_users must be true or false; got " + all);
+        }
+        if (!"false".equals(all)) {
+            violation(call.method(), call.path(), "include_all_users is not false: Mixpanel may include distinct_ids without a profile");
+        }
+        String page = form.get("page");
+        if (page != null && !page.matches("\\d{1,9}")) {
+            return refuse(call, 400, "page must be a whole number from 0; got " + page);
+        }
+        String session = form.get("session_id");
+        if (page != null && Integer.parseInt(page) > 0 && session == null) {
+            return refuse(call, 400, "page " + page + " requires the session_id of the first page's answer");
+        }
+        if (session != null && !sessions.containsKey(session)) {
+            return refuse(call, 400, "session_id " + session + " is not a session of this project");
+        }
+        return null;
+    }
+
+    private static JsonNode json(String text) {
+        try {
+            return STRICT.readTree(text);
+        } catch (Exception notJson) {
+            return null;
+        }
+    }
+
+    @Override
+    protected void handle(HttpExchange exchange, Call call) throws Exception {
+        if (call.path().equals("/api/query/cohorts/list")) {
             ArrayNode list = JSON.createArrayNode();
             cohorts.forEach((id, c) -> list.addObject().put("id", id).put("name", c.name()).put("count", c.members().size())
+                    .put("description", "").put("created", "2019-03-19 23:49:51")
                     .put("project_id", Long.parseLong(projectId)).put("is_visible", 1));
             send(exchange, 200, "application/json", list.toString());
-        } else if (path.equals("/api/query/engage")) {
-            engage(exchange, form(body));
         } else {
-            send(exchange, 404, "application/json", "{\"error\":\"not found\"}");
+            engage(exchange, form(call.body()));
         }
     }
 
@@ -92,7 +280,7 @@ public class FakeMixpanel extends FakeHttpApi {
         int page = Integer.parseInt(form.getOrDefault("page", "0"));
         String session = form.get("session_id");
         List<Member> members;
-        if (page == 0 && session == null) {
+        if (session == null) {
             Cohort cohort = cohorts.get(cohortId);
             if (cohort != null && changes.containsKey(cohortId) && reads.merge(cohortId, 1, Integer::sum) > 1) {
                 cohort = new Cohort(cohort.name(), List.copyOf(changes.get(cohortId).apply(cohort.members())));
@@ -102,12 +290,10 @@ public class FakeMixpanel extends FakeHttpApi {
             session = UUID.randomUUID().toString();
             sessions.put(session, members);
         } else {
-            members = session == null ? null : sessions.get(session);
-            if (members == null) {
-                send(exchange, 400, "application/json", "{\"error\":\"page > 0 requires a valid session_id\",\"status\":\"error\"}");
-                return;
-            }
+            members = sessions.get(session);
         }
+        Set<String> wanted = form.containsKey("output_properties")
+                ? new TreeSet<>(JSON.convertValue(JSON.readTree(form.get("output_properties")), List.class)) : null;
         ObjectNode answer = JSON.createObjectNode().put("page", page).put("page_size", pageSize).put("session_id", session)
                 .put("status", "ok");
         if (page == 0) {
@@ -116,25 +302,21 @@ public class FakeMixpanel extends FakeHttpApi {
         ArrayNode results = answer.putArray("results");
         for (int i = page * pageSize; i < Math.min(members.size(), (page + 1) * pageSize); i++) {
             Member m = members.get(i);
-            ObjectNode properties = results.addObject().put("$distinct_id", m.distinctId()).putObject("$properties");
+            Map<String, String> profile = new LinkedHashMap<>();
             if (m.email() != null) {
-                properties.put("$email", m.email());
+                profile.put("$email", m.email());
             }
-            properties.put("$first_name", "F" + i);
+            profile.put("$first_name", "F" + i);
+            profile.put("$city", "Lisbon"); // what nobody asked for comes only when nothing was asked for
+            profile.put("$last_seen", "2026-01-01T00:00:00");
+            ObjectNode properties = results.addObject().put("$distinct_id", m.distinctId()).putObject("$properties");
+            profile.forEach((name, value) -> {
+                if (wanted == null || wanted.contains(name)) {
+                    properties.put(name, value);
+                }
+            });
         }
         send(exchange, 200, "application/json", answer.toString());
-    }
-
-    static Map<String, String> form(String encoded) {
-        Map<String, String> values = new HashMap<>();
-        if (encoded == null || encoded.isEmpty()) {
-            return values;
-        }
-        for (String pair : encoded.split("&")) {
-            String[] kv = pair.split("=", 2);
-            values.put(URLDecoder.decode(kv[0], StandardCharsets.UTF_8), kv.length > 1 ? URLDecoder.decode(kv[1], StandardCharsets.UTF_8) : "");
-        }
-        return values;
     }
 
     public static List<Member> members(String... emails) {

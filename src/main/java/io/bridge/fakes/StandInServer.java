@@ -9,16 +9,20 @@ import java.util.List;
 
 /**
  * Both stand-ins in their own process, for bench/cohort-export.sh: a cohort of N members, and a
- * control port with {@code POST /churn?members=K} (K leave, K join) and {@code GET /stats}.
+ * control port with {@code POST /churn?members=K} (K leave, K join) and {@code GET /stats} (calls,
+ * the list's size, and the protocol violations the stand-ins saw: their count and the first ten).
+ * Mixpanel's limits are its real ones (60 queries an hour, 5 at once) unless QUERIES_PER_HOUR
+ * raises the hourly one, as a benchmark whose bundle has a larger budget must.
  *
  * <pre>java -Dloader.main=io.bridge.fakes.StandInServer -cp bridge.jar org.springframework.boot.loader.launch.PropertiesLauncher \
- *      MIXPANEL_PORT ITERABLE_PORT CONTROL_PORT MEMBERS</pre>
+ *      MIXPANEL_PORT ITERABLE_PORT CONTROL_PORT MEMBERS [QUERIES_PER_HOUR]</pre>
  */
 public final class StandInServer {
 
     public static void main(String[] args) throws Exception {
         int members = Integer.parseInt(args[3]);
-        FakeMixpanel mixpanel = new FakeMixpanel(Integer.parseInt(args[0]), "1", "bench", "bench-secret");
+        FakeMixpanel mixpanel = new FakeMixpanel(Integer.parseInt(args[0]), "1", "bench", "bench-secret")
+                .limits(args.length > 4 ? Integer.parseInt(args[4]) : FakeMixpanel.QUERIES_PER_HOUR, FakeMixpanel.MAX_CONCURRENT);
         FakeIterable iterable = new FakeIterable(Integer.parseInt(args[1]), "bench-key");
         List<Member> cohort = new ArrayList<>(members);
         for (int i = 0; i < members; i++) {
@@ -42,10 +46,19 @@ public final class StandInServer {
             Integer size = iterable.members("mixpanel_Bench cohort_1") == null ? null : iterable.members("mixpanel_Bench cohort_1").size();
             reply(exchange, "{\"subscribeCalls\":" + iterable.calls("/api/lists/subscribe") + ",\"unsubscribeCalls\":"
                     + iterable.calls("/api/lists/unsubscribe") + ",\"engageCalls\":" + mixpanel.calls("/api/query/engage")
-                    + ",\"listSize\":" + size + "}");
+                    + ",\"listSize\":" + size + ",\"violations\":" + violations(mixpanel, iterable) + "}");
         });
         control.start();
         System.out.println("stand-ins ready: " + members + " members");
+    }
+
+    /** {"count":N,"first":["...", ...]}: what the stand-ins refused or recorded, the first ten. */
+    private static String violations(FakeMixpanel mixpanel, FakeIterable iterable) {
+        List<FakeHttpApi.Violation> all = new ArrayList<>(mixpanel.violations());
+        all.addAll(iterable.violations());
+        com.fasterxml.jackson.databind.node.ObjectNode answer = FakeHttpApi.JSON.createObjectNode().put("count", all.size());
+        all.stream().limit(10).forEach(v -> answer.withArray("first").add(v.toString()));
+        return answer.toString();
     }
 
     private static void reply(com.sun.net.httpserver.HttpExchange exchange, String body) throws java.io.IOException {

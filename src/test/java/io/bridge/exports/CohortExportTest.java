@@ -79,7 +79,8 @@ class CohortExportTest extends BridgeHttpTest {
         Map<String, Object> run = run(10);
 
         assertThat(ITERABLE.members("mixpanel_Power users_10"))
-                .containsExactlyInAnyOrder("ann@x.com", "bob@x.com", "cy@x.com", "dee@x.com");
+                .as("emails as the bundle sent them: trimmed, cased as in Mixpanel (Iterable lower-cases them itself)")
+                .containsExactlyInAnyOrder("ann@x.com", "Bob@X.com", "cy@x.com", "dee@x.com");
         assertThat(run).containsEntry("STATUS", "succeeded").containsEntry("COHORT_MEMBERS", 7)
                 .containsEntry("WITH_EMAIL", 4).containsEntry("SKIPPED_NO_EMAIL", 2).containsEntry("ADDED", 4)
                 .containsEntry("REMOVED", 0).containsEntry("FAILED", 0).containsEntry("LIST_NAME", "mixpanel_Power users_10")
