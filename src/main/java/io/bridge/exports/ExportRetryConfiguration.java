@@ -8,6 +8,8 @@ import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
 import org.apache.camel.Processor;
 import org.apache.camel.http.base.HttpOperationFailedException;
+import io.bridge.mixpanel.MixpanelBudget;
+import io.bridge.mixpanel.MixpanelProperties;
 import org.apache.camel.processor.errorhandler.RedeliveryPolicy;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -50,6 +52,22 @@ class ExportRetryConfiguration {
                 if (millis != null) {
                     exchange.getMessage().setHeader(Exchange.REDELIVERY_DELAY, Math.min(Math.max(millis, 0), cap));
                 }
+            }
+        };
+    }
+
+    /**
+     * Called before each retry: a retried Mixpanel query is a query of the hour too (Mixpanel counts
+     * what it ran, and a timed-out query ran), so it is taken from the shared budget like the first
+     * try. When the hour is spent the retry fails with the budget's message and the run ends.
+     */
+    @Bean
+    Processor mixpanelRetryBudget(MixpanelBudget budget, MixpanelProperties mixpanel) {
+        String queryApi = mixpanel.baseUrl().replaceAll("/+$", "") + "/api/query/";
+        return exchange -> {
+            String endpoint = exchange.getProperty(Exchange.TO_ENDPOINT, String.class);
+            if (endpoint != null && endpoint.startsWith(queryApi)) {
+                budget.take();
             }
         };
     }
