@@ -125,8 +125,10 @@ class CohortExportTest extends BridgeHttpTest {
         run(30);
 
         MIXPANEL.cohort(30, "New name", members("a@x.com", "b@x.com"));
-        run(30);
+        Map<String, Object> second = run(30);
 
+        assertThat(second).containsEntry("STATUS", "succeeded").containsEntry("LIST_NAME", "mixpanel_New name_30")
+                .containsEntry("COHORT_NAME", "New name");
         assertThat(ITERABLE.members("mixpanel_New name_30")).containsExactlyInAnyOrder("a@x.com", "b@x.com");
         assertThat(ITERABLE.members("mixpanel_Old name_30")).as("the old list is left as it is")
                 .containsExactlyInAnyOrder("a@x.com", "b@x.com");
