@@ -2,7 +2,7 @@ package io.bridge.cluster;
 
 import static io.bridge.fakes.FakeMixpanel.members;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import static io.bridge.support.Waiting.await;
 
 import io.bridge.BridgeApplication;
 import io.bridge.exports.ExportRuns;

@@ -3,7 +3,7 @@ package io.bridge.controlplane;
 import static io.bridge.controlplane.IntegrationApiTest.assertProblem;
 import static io.bridge.fakes.FakeMixpanel.members;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import static io.bridge.support.Waiting.await;
 import static org.hamcrest.Matchers.is;
 
 import com.fasterxml.jackson.databind.JsonNode;

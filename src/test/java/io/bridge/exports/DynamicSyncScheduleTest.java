@@ -2,7 +2,7 @@ package io.bridge.exports;
 
 import static io.bridge.fakes.FakeMixpanel.members;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import static io.bridge.support.Waiting.await;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 

@@ -1,7 +1,7 @@
 package io.bridge.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import static io.bridge.support.Waiting.await;
 
 import io.bridge.support.BridgeHttpTest;
 import java.io.IOException;

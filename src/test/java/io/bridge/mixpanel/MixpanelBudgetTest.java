@@ -1,7 +1,7 @@
 package io.bridge.mixpanel;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import static io.bridge.support.Waiting.await;
 import static org.hamcrest.Matchers.is;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,6 +1,6 @@
 package io.bridge.support;
 
-import static org.awaitility.Awaitility.await;
+import static io.bridge.support.Waiting.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
-import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 
 /**
@@ -101,7 +100,7 @@ public final class BridgeProcess implements AutoCloseable {
     /** Waits until the condition holds, or fails with the bundle's output. */
     public void await(BooleanSupplier condition, Duration timeout, String what) {
         try {
-            Awaitility.await(what).atMost(timeout).pollInterval(Duration.ofMillis(200)).until(condition::getAsBoolean);
+            Waiting.await(what).atMost(timeout).pollInterval(Duration.ofMillis(200)).until(condition::getAsBoolean);
         } catch (ConditionTimeoutException e) {
             throw new AssertionError("timed out waiting for " + what + "; the bundle's output:\n" + output(), e);
         }

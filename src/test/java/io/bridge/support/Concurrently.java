@@ -8,7 +8,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.time.Duration;
-import org.awaitility.Awaitility;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -44,12 +43,12 @@ public final class Concurrently {
     }
 
     /**
-     * Waits until {@code condition} holds, at most {@code seconds}. Prefer Awaitility's
-     * {@code await(what).atMost(...).until(...)} in new tests: it says what it last saw. Kept for
+     * Waits until {@code condition} holds, at most {@code seconds}. Prefer
+     * {@link Waiting#await}{@code (what).atMost(...).until(...)} in new tests: it says what it last saw. Kept for
      * callers on other branches.
      */
     @Deprecated
     public static void await(String what, int seconds, BooleanSupplier condition) {
-        Awaitility.await(what).atMost(Duration.ofSeconds(seconds)).until(condition::getAsBoolean);
+        Waiting.await(what).atMost(Duration.ofSeconds(seconds)).until(condition::getAsBoolean);
     }
 }
