@@ -1,6 +1,7 @@
 package io.bridge.webhooks;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -47,6 +48,8 @@ public class EventStore implements SmartLifecycle {
             "billable_events", insertInto("billable_events"));
 
     private final Map<String, Counter> storedEvents = new HashMap<>();
+    /** Transactions that stored deliveries: fewer than the deliveries when the group commit groups. */
+    private final Counter commits;
     private final DataSource dataSource;
     private final EventStoreProperties props;
     private final BlockingQueue<Delivery> queue;
@@ -61,6 +64,12 @@ public class EventStore implements SmartLifecycle {
         this.dataSource = dataSource;
         this.props = props;
         this.queue = new LinkedBlockingQueue<>(props.queueCapacity());
+        this.commits = Counter.builder("bridge.webhook.commits")
+                .description("Transactions that stored webhook deliveries (each holds every delivery that was waiting)")
+                .register(meters);
+        Gauge.builder("bridge.webhook.deliveries.waiting", queue, BlockingQueue::size)
+                .description("Deliveries waiting for a commit; at bridge.events.store.queue-capacity new ones get 503")
+                .register(meters);
     }
 
     /** Header holding the value of {@code $source} that the route gave an event. */
@@ -216,6 +225,7 @@ public class EventStore implements SmartLifecycle {
                     }
                 }
                 connection.commit();
+                commits.increment();
                 storedPerTable.forEach((table, count) -> storedEvents.get(table).increment(count));
                 List<StoreResult> results = new ArrayList<>(batch.size());
                 for (int d = 0; d < batch.size(); d++) {

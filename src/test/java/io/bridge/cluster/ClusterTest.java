@@ -2,12 +2,13 @@ package io.bridge.cluster;
 
 import static io.bridge.fakes.FakeMixpanel.members;
 import static org.assertj.core.api.Assertions.assertThat;
+import static io.bridge.support.Waiting.await;
 
 import io.bridge.BridgeApplication;
 import io.bridge.exports.ExportRuns;
 import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
-import io.bridge.support.ExportTables;
+import io.bridge.support.BridgeTables;
 import io.bridge.support.StandIns;
 import java.sql.Timestamp;
 import java.time.Duration;
@@ -51,7 +52,7 @@ class ClusterTest {
         // the test's own connection: it outlives either instance
         jdbc = new JdbcTemplate(new DriverManagerDataSource(System.getenv("SPRING_DATASOURCE_URL"),
                 System.getenv().getOrDefault("SPRING_DATASOURCE_USERNAME", "postgres"), System.getenv("SPRING_DATASOURCE_PASSWORD")));
-        ExportTables.empty(jdbc);
+        BridgeTables.empty(jdbc);
     }
 
     @AfterEach
@@ -69,12 +70,14 @@ class ClusterTest {
         exportRuns().save(81, "dynamic", "api");
         exportRuns().save(82, "dynamic", "api");
 
-        Thread.sleep(11_000); // five and a half periods
+        // four fires of the 2-second cron, each seen by both instances
+        await("four scheduled runs of each cohort end").atMost(Duration.ofSeconds(60)).until(
+                () -> ended(81) >= 4 && ended(82) >= 4);
 
         for (long cohort : List.of(81L, 82L)) {
             List<Map<String, Object>> runs = jdbc.queryForList(
                     "SELECT status, started_at FROM sync_runs WHERE cohort_id = ? ORDER BY id", cohort);
-            assertThat(runs).as("cohort %d ran on every fire", cohort).hasSizeBetween(4, 7);
+            assertThat(runs).as("cohort %d ran on every fire, and only then", cohort).hasSizeBetween(4, 6);
             assertThat(runs).as("no fire ran twice (a second run would be skipped)")
                     .allSatisfy(run -> assertThat(run.get("status")).isIn("succeeded", "running"));
             Set<Long> periods = new HashSet<>();
@@ -99,14 +102,14 @@ class ClusterTest {
         iterable.delay(150); // 20 batches: a run takes about 3 s
         exportRuns().save(83, "dynamic", "api");
 
-        await(() -> owner(83) != null, "a run of cohort 83 starts");
+        waitUntil(() -> owner(83) != null, "a run of cohort 83 starts");
         String owner = owner(83);
         instances.remove(owner).close(); // stops between two batches
 
         assertThat(jdbc.queryForObject("SELECT status FROM sync_runs WHERE cohort_id = 83 ORDER BY id FETCH FIRST 1 ROWS ONLY",
                 String.class)).isEqualTo("interrupted");
         iterable.delay(0);
-        await(() -> jdbc.queryForList("SELECT status FROM sync_runs WHERE cohort_id = 83", String.class).contains("succeeded"),
+        waitUntil(() -> jdbc.queryForList("SELECT status FROM sync_runs WHERE cohort_id = 83", String.class).contains("succeeded"),
                 "a run on the other instance succeeds");
         assertThat(iterable.members("mixpanel_Big_83")).containsExactlyInAnyOrderElementsOf(emails);
     }
@@ -119,15 +122,18 @@ class ClusterTest {
                 + "with_email, skipped_no_email, added, removed, failed, mixpanel_calls, iterable_calls) "
                 + "VALUES (84, 'dynamic', 'schedule', TRUE, ?, 'running', 0, 0, 0, 0, 0, 0, 0, 0)", Timestamp.from(Instant.now()));
         long dead = jdbc.queryForObject("SELECT MAX(id) FROM sync_runs WHERE cohort_id = 84", Long.class);
+        // its last renewal 1 s from now: the lease (3 s) lapses 4 s from now, and the next fire, at
+        // most one 2-second period away, falls within it with 2 s to spare on a slow machine
         jdbc.update("UPDATE cohort_exports SET run_id = ?, run_owner = 'a-replica-that-died', run_heartbeat = ? WHERE cohort_id = 84",
-                dead, Timestamp.from(Instant.now()));
+                dead, Timestamp.from(Instant.now().plusSeconds(1)));
 
         jdbc.update("UPDATE cohort_exports SET sync_type = 'dynamic' WHERE cohort_id = 84");
-        Thread.sleep(2_500); // within the 3 s lease: every fire is skipped
-        assertThat(jdbc.queryForList("SELECT DISTINCT status FROM sync_runs WHERE cohort_id = 84 AND id <> ?", String.class, dead))
-                .containsOnly("skipped");
+        List<String> fired = await("a fire within the lease").atMost(Duration.ofSeconds(20)).until(
+                () -> jdbc.queryForList("SELECT status FROM sync_runs WHERE cohort_id = 84 AND id <> ? ORDER BY id", String.class, dead),
+                statuses -> !statuses.isEmpty());
+        assertThat(fired.get(0)).as("a fire within the lease is skipped").isEqualTo("skipped");
 
-        await(() -> size(iterable.members("mixpanel_Orphan_84")) == 1, "a run takes the lapsed claim over");
+        waitUntil(() -> size(iterable.members("mixpanel_Orphan_84")) == 1, "a run takes the lapsed claim over");
         assertThat(jdbc.queryForObject("SELECT status FROM sync_runs WHERE id = ?", String.class, dead)).isEqualTo("interrupted");
     }
 
@@ -158,13 +164,11 @@ class ClusterTest {
         return list == null ? 0 : list.size();
     }
 
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        Instant deadline = Instant.now().plus(Duration.ofSeconds(20));
-        while (!condition.getAsBoolean()) {
-            if (Instant.now().isAfter(deadline)) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.sleep(50);
-        }
+    private int ended(long cohortId) {
+        return jdbc.queryForObject("SELECT COUNT(*) FROM sync_runs WHERE cohort_id = ? AND status <> 'running'", Integer.class, cohortId);
+    }
+
+    private static void waitUntil(BooleanSupplier condition, String what) {
+        await(what).atMost(Duration.ofSeconds(30)).until(condition::getAsBoolean);
     }
 }

@@ -8,7 +8,7 @@ import io.bridge.exports.ExportRuns;
 import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
 import io.bridge.support.Concurrently;
-import io.bridge.support.ExportTables;
+import io.bridge.support.BridgeTables;
 import io.bridge.support.StandIns;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,7 +48,7 @@ class SharedMixpanelBudgetTest {
     void stop() {
         instances.forEach(ConfigurableApplicationContext::close);
         if (jdbc != null) {
-            ExportTables.empty(jdbc);
+            BridgeTables.empty(jdbc);
         }
         mixpanel.close();
         iterable.close();
@@ -118,7 +118,7 @@ class SharedMixpanelBudgetTest {
         // the test's own connection: empties what earlier tests left in the shared database (spent queries too)
         jdbc = new JdbcTemplate(new DriverManagerDataSource(url, System.getenv().getOrDefault("SPRING_DATASOURCE_USERNAME", "postgres"),
                 System.getenv("SPRING_DATASOURCE_PASSWORD")));
-        ExportTables.empty(jdbc);
+        BridgeTables.empty(jdbc);
     }
 
     private ConfigurableApplicationContext start(String instance, String... budget) {

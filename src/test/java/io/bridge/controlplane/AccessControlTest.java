@@ -7,7 +7,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -54,11 +53,6 @@ class AccessControlTest extends BridgeHttpTest {
                 Arguments.of("GET", "/actuator/info", 401, 401, 403, 404), // not exposed
                 Arguments.of("GET", "/actuator/env", 401, 401, 403, 404), // not exposed
                 Arguments.of("GET", "/jolokia/read/java.lang:type=Memory", 401, 401, 403, 404)); // Jolokia has its own port
-    }
-
-    @AfterEach
-    void reconnect() {
-        jdbc.update("DELETE FROM iterable_connection");
     }
 
     @ParameterizedTest(name = "{0} {1}: {2} {3} {4} {5}")

@@ -3,14 +3,14 @@ package io.bridge.controlplane;
 import static io.bridge.controlplane.IntegrationApiTest.assertProblem;
 import static io.bridge.fakes.FakeMixpanel.members;
 import static org.assertj.core.api.Assertions.assertThat;
+import static io.bridge.support.Waiting.await;
+import static org.hamcrest.Matchers.is;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
 import io.bridge.mixpanel.MixpanelCohorts;
 import io.bridge.support.BridgeHttpTest;
-import io.bridge.support.Concurrently;
-import io.bridge.support.ExportTables;
 import io.bridge.support.StandIns;
 import java.net.http.HttpResponse;
 import java.time.Clock;
@@ -56,7 +56,6 @@ class CohortListingTest extends BridgeHttpTest {
     /** One story: the budget is the context's, spent in this order. */
     @Test
     void refreshingTheCohortPageSpendsOneQueryAMinuteAndNeverTheSyncsReserve() {
-        ExportTables.empty(jdbc);
         MIXPANEL.cohort(71, "Power users", members("a@x.com", "b@x.com"));
         MIXPANEL.resetCalls();
 
@@ -115,7 +114,7 @@ class CohortListingTest extends BridgeHttpTest {
     }
 
     private void awaitRunsOf(long cohortId, int ended) {
-        Concurrently.await(ended + " ended runs of cohort " + cohortId, 30, () -> jdbc.queryForObject(
-                "SELECT COUNT(*) FROM sync_runs WHERE cohort_id = ? AND status <> 'running'", Integer.class, cohortId) == ended);
+        await(ended + " ended runs of cohort " + cohortId).atMost(PATIENCE).until(() -> jdbc.queryForObject(
+                "SELECT COUNT(*) FROM sync_runs WHERE cohort_id = ? AND status <> 'running'", Integer.class, cohortId), is(ended));
     }
 }

@@ -3,6 +3,9 @@ package io.bridge.controlplane;
 import static io.bridge.controlplane.IntegrationApiTest.assertProblem;
 import static io.bridge.fakes.FakeMixpanel.members;
 import static org.assertj.core.api.Assertions.assertThat;
+import static io.bridge.support.Waiting.await;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.not;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.bridge.exports.ExportRuns;
@@ -10,7 +13,6 @@ import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
 import io.bridge.support.BridgeHttpTest;
 import io.bridge.support.Concurrently;
-import io.bridge.support.ExportTables;
 import io.bridge.support.FaultInjectingDataSource;
 import io.bridge.support.StandIns;
 import java.net.http.HttpResponse;
@@ -52,8 +54,7 @@ class ExportManagementTest extends BridgeHttpTest {
     }
 
     @BeforeEach
-    void clean() {
-        ExportTables.empty(jdbc);
+    void smallPages() { // tables and stand-ins start empty (BridgeHttpTest)
         MIXPANEL.pageSize(3);
     }
 
@@ -237,8 +238,7 @@ class ExportManagementTest extends BridgeHttpTest {
         assertThat(jdbc.queryForList("SELECT sync_type || ' ' || origin FROM cohort_exports WHERE cohort_id = 61 AND stopped_at IS NULL",
                 String.class)).containsExactly("dynamic api");
         assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM sync_runs WHERE cohort_id = 61", Integer.class)).isEqualTo(accepted);
-        Concurrently.await("the runs of cohort 61 end", 30, () -> jdbc.queryForObject(
-                "SELECT COUNT(*) FROM sync_runs WHERE cohort_id = 61 AND status = 'running'", Integer.class) == 0);
+        awaitRunsEnd(61);
         assertThat(jdbc.queryForList("SELECT DISTINCT status FROM sync_runs WHERE cohort_id = 61", String.class))
                 .contains("succeeded").allMatch(status -> status.equals("succeeded") || status.equals("skipped"));
         assertThat(ITERABLE.members("mixpanel_Contested_61")).containsExactly("a@x.com", "b@x.com");
@@ -258,8 +258,7 @@ class ExportManagementTest extends BridgeHttpTest {
         } finally {
             MIXPANEL.release();
         }
-        Concurrently.await("the runs of cohort 62 end", 30, () -> jdbc.queryForObject(
-                "SELECT COUNT(*) FROM sync_runs WHERE cohort_id = 62 AND status = 'running'", Integer.class) == 0);
+        awaitRunsEnd(62);
 
         assertThat(answers).allSatisfy(answer -> assertThat(answer.statusCode()).as(answer.body()).isEqualTo(202));
         List<Long> real = jdbc.queryForList("SELECT id FROM sync_runs WHERE cohort_id = 62 AND status <> 'skipped'", Long.class);
@@ -282,13 +281,14 @@ class ExportManagementTest extends BridgeHttpTest {
         HttpResponse<String> accepted = post("/api/exports/" + cohortId + "/run", "", Map.of());
         assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
         long runId = json(accepted).get("runId").asLong();
-        for (int i = 0; i < 100; i++) {
-            if (!"running".equals(jdbc.queryForObject("SELECT status FROM sync_runs WHERE id = ?", String.class, runId))) {
-                return runId;
-            }
-            IntegrationApiTest.sleep(50);
-        }
-        throw new AssertionError("run " + runId + " did not end");
+        await("run " + runId + " ends").atMost(PATIENCE).until(
+                () -> jdbc.queryForObject("SELECT status FROM sync_runs WHERE id = ?", String.class, runId), not("running"));
+        return runId;
+    }
+
+    private void awaitRunsEnd(long cohortId) {
+        await("the runs of cohort " + cohortId + " end").atMost(PATIENCE).until(() -> jdbc.queryForObject(
+                "SELECT COUNT(*) FROM sync_runs WHERE cohort_id = ? AND status = 'running'", Integer.class, cohortId), is(0));
     }
 
     private static JsonNode find(JsonNode cohorts, long id) {

@@ -2,18 +2,17 @@ package io.bridge.controlplane;
 
 import static io.bridge.fakes.FakeMixpanel.members;
 import static org.assertj.core.api.Assertions.assertThat;
+import static io.bridge.support.Waiting.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
 import io.bridge.support.BridgeHttpTest;
-import io.bridge.support.ExportTables;
 import io.bridge.support.StandIns;
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -39,11 +38,6 @@ class IntegrationApiTest extends BridgeHttpTest {
     static void stopFakes() {
         MIXPANEL.close();
         ITERABLE.close();
-    }
-
-    @BeforeEach
-    void fromConfiguration() {
-        ExportTables.empty(jdbc);
     }
 
     HttpResponse<String> put(String body) {
@@ -219,24 +213,12 @@ class IntegrationApiTest extends BridgeHttpTest {
         assertThat(json(get("/api/integration")).get("problem").isNull()).isTrue();
     }
 
+    /** Waits for the first run of the cohort to end; it must have succeeded. */
     private void awaitRun(long cohortId) {
-        for (int i = 0; i < 100; i++) {
-            List<String> status = jdbc.queryForList("SELECT status FROM sync_runs WHERE cohort_id = ?", String.class, cohortId);
-            if (!status.isEmpty() && !status.get(0).equals("running")) {
-                assertThat(status.get(0)).isEqualTo("succeeded");
-                return;
-            }
-            sleep(50);
-        }
-        throw new AssertionError("run of cohort " + cohortId + " did not end");
-    }
-
-    static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        List<String> status = await("the run of cohort " + cohortId + " ends").atMost(PATIENCE).until(
+                () -> jdbc.queryForList("SELECT status FROM sync_runs WHERE cohort_id = ? ORDER BY id", String.class, cohortId),
+                runs -> !runs.isEmpty() && !runs.get(0).equals("running"));
+        assertThat(status.get(0)).isEqualTo("succeeded");
     }
 
     static void assertProblem(HttpResponse<String> response, int status, String message) {

@@ -2,11 +2,11 @@ package io.bridge.controlplane;
 
 import static io.bridge.fakes.FakeMixpanel.members;
 import static org.assertj.core.api.Assertions.assertThat;
+import static io.bridge.support.Waiting.await;
 
 import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
 import io.bridge.support.BridgeHttpTest;
-import io.bridge.support.ExportTables;
 import io.bridge.support.StandIns;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -76,7 +76,6 @@ class SecretLeakTest extends BridgeHttpTest {
     @Test
     void noSecretIsLoggedReturnedOrStoredInClear(CapturedOutput output) {
         List<String> answers = new ArrayList<>();
-        ExportTables.empty(jdbc);
         answers.add(request("PUT", "/api/integration", "{\"dataCenter\":\"US\",\"apiKey\":\"" + StandIns.API_KEY + "\"}",
                 Map.of("Content-Type", "application/json")).body());
         answers.add(request("PUT", "/api/integration", "{\"dataCenter\":\"US\",\"apiKey\":\"wrong-" + StandIns.API_KEY + "\"}",
@@ -142,7 +141,7 @@ class SecretLeakTest extends BridgeHttpTest {
     private String everyTable() {
         List<String> tables = new ArrayList<>();
         try (Connection connection = dataSource.getConnection();
-                ResultSet names = connection.getMetaData().getTables(null, null, "%", new String[] {"TABLE"})) {
+                ResultSet names = connection.getMetaData().getTables(null, connection.getSchema(), "%", new String[] {"TABLE"})) {
             while (names.next()) {
                 String schema = names.getString("TABLE_SCHEM");
                 if (schema == null || !schema.equalsIgnoreCase("INFORMATION_SCHEMA") && !schema.equalsIgnoreCase("SYSTEM_LOBS")
@@ -165,14 +164,8 @@ class SecretLeakTest extends BridgeHttpTest {
     }
 
     private void awaitRuns(int count) {
-        for (int i = 0; i < 200; i++) {
-            Integer ended = jdbc.queryForObject("SELECT COUNT(*) FROM sync_runs WHERE status <> 'running' AND cohort_id IN (51, 52, 53)",
-                    Integer.class);
-            if (ended != null && ended >= count) {
-                return;
-            }
-            IntegrationApiTest.sleep(50);
-        }
-        throw new AssertionError("runs did not end");
+        await(count + " runs end").atMost(PATIENCE).until(() -> jdbc.queryForObject(
+                "SELECT COUNT(*) FROM sync_runs WHERE status <> 'running' AND cohort_id IN (51, 52, 53)", Integer.class),
+                ended -> ended >= count);
     }
 }

@@ -2,16 +2,18 @@ package io.bridge.exports;
 
 import static io.bridge.fakes.FakeMixpanel.members;
 import static org.assertj.core.api.Assertions.assertThat;
+import static io.bridge.support.Waiting.await;
+import static org.hamcrest.Matchers.not;
 
 import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
 import io.bridge.support.BridgeHttpTest;
-import io.bridge.support.ExportTables;
 import io.bridge.support.StandIns;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.apache.camel.ProducerTemplate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -48,14 +50,8 @@ class CohortExportTest extends BridgeHttpTest {
     }
 
     @BeforeEach
-    void cleanExports() {
-        ExportTables.empty(jdbc);
-        MIXPANEL.clearFaults();
-        ITERABLE.clearFaults();
+    void smallPages() { // tables and stand-ins start empty (BridgeHttpTest)
         MIXPANEL.pageSize(3);
-        MIXPANEL.delay(0);
-        ITERABLE.resetCalls();
-        MIXPANEL.resetCalls();
     }
 
     Map<String, Object> run(long cohortId) {
@@ -130,8 +126,10 @@ class CohortExportTest extends BridgeHttpTest {
         run(30);
 
         MIXPANEL.cohort(30, "New name", members("a@x.com", "b@x.com"));
-        run(30);
+        Map<String, Object> second = run(30);
 
+        assertThat(second).containsEntry("STATUS", "succeeded").containsEntry("LIST_NAME", "mixpanel_New name_30")
+                .containsEntry("COHORT_NAME", "New name");
         assertThat(ITERABLE.members("mixpanel_New name_30")).containsExactlyInAnyOrder("a@x.com", "b@x.com");
         assertThat(ITERABLE.members("mixpanel_Old name_30")).as("the old list is left as it is")
                 .containsExactlyInAnyOrder("a@x.com", "b@x.com");
@@ -267,7 +265,7 @@ class CohortExportTest extends BridgeHttpTest {
     }
 
     @Test
-    void anExportStartedOverHttpRunsAtOnceAndItsRunsAreListed() throws Exception {
+    void anExportStartedOverHttpRunsAtOnceAndItsRunsAreListed() {
         MIXPANEL.cohort(100, "From the API", members("a@x.com", "b@x.com", "c@x.com"));
 
         var response = post("/api/exports", "{\"cohortId\":100,\"sync\":\"dynamic\"}", Map.of("Content-Type", "application/json"));
@@ -275,9 +273,7 @@ class CohortExportTest extends BridgeHttpTest {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
         long runId = json(response).get("runId").asLong();
         assertThat(json(response).get("status").asText()).isEqualTo("running");
-        for (int i = 0; i < 100 && !"succeeded".equals(status(runId)); i++) {
-            Thread.sleep(50);
-        }
+        await("run " + runId + " ends").atMost(PATIENCE).until(() -> status(runId), not("running"));
         assertThat(status(runId)).isEqualTo("succeeded");
         assertThat(ITERABLE.members("mixpanel_From the API_100")).containsExactlyInAnyOrder("a@x.com", "b@x.com", "c@x.com");
 
@@ -319,13 +315,15 @@ class CohortExportTest extends BridgeHttpTest {
     void aSecondRunOfTheSameCohortWhileOneIsGoingIsRecordedAsSkipped() throws Exception {
         MIXPANEL.cohort(90, "Slow", members("a@x.com", "b@x.com", "c@x.com", "d@x.com"));
         exportRuns.save(90, "dynamic", "api");
-        MIXPANEL.delay(400);
+        MIXPANEL.hold(); // the first run waits on Mixpanel, holding its claim, until the second has been tried
         CompletableFuture<Map<String, Object>> first = CompletableFuture.supplyAsync(() -> run(90));
-        Thread.sleep(200);
+        await("the first run holds cohort 90").atMost(PATIENCE).until(
+                () -> jdbc.queryForObject("SELECT COUNT(*) FROM cohort_exports WHERE cohort_id = 90 AND run_id IS NOT NULL",
+                        Integer.class) == 1);
 
         Map<String, Object> second = run(90);
-        MIXPANEL.delay(0);
-        first.get();
+        MIXPANEL.release();
+        first.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
 
         assertThat(second).containsEntry("STATUS", "skipped").containsEntry("ERROR", "a run of this cohort was still going");
         assertThat(jdbc.queryForList("SELECT status FROM sync_runs WHERE cohort_id = 90 ORDER BY id", String.class))

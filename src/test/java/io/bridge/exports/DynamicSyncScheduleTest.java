@@ -2,6 +2,9 @@ package io.bridge.exports;
 
 import static io.bridge.fakes.FakeMixpanel.members;
 import static org.assertj.core.api.Assertions.assertThat;
+import static io.bridge.support.Waiting.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 
 import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
@@ -10,8 +13,10 @@ import io.bridge.support.StandIns;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Supplier;
+import java.util.concurrent.TimeUnit;
+import org.apache.camel.builder.NotifyBuilder;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -40,6 +45,12 @@ class DynamicSyncScheduleTest extends BridgeHttpTest {
     @Autowired
     ExportRuns exportRuns;
 
+    /** The 2-second cron keeps firing: nothing may be due once the test is over (the next one starts from empty tables). */
+    @AfterEach
+    void stopTheExports() {
+        jdbc.update("UPDATE cohort_exports SET stopped_at = CURRENT_TIMESTAMP");
+    }
+
     @AfterAll
     static void stopFakes() {
         MIXPANEL.close();
@@ -47,7 +58,7 @@ class DynamicSyncScheduleTest extends BridgeHttpTest {
     }
 
     @Test
-    void quartzRunsEachDynamicExportAndTheListFollowsTheCohort() throws Exception {
+    void quartzRunsEachDynamicExportAndTheListFollowsTheCohort() {
         MIXPANEL.cohort(5, "Scheduled", members("a@x.com", "b@x.com"));
         exportRuns.save(5, "dynamic", "api");
 
@@ -57,25 +68,25 @@ class DynamicSyncScheduleTest extends BridgeHttpTest {
 
         List<String> triggers = jdbc.queryForList("SELECT DISTINCT run_trigger FROM sync_runs WHERE cohort_id = 5", String.class);
         assertThat(triggers).containsExactly("schedule");
-        Supplier<Integer> succeeded = () -> jdbc.queryForObject(
-                "SELECT COUNT(*) FROM sync_runs WHERE cohort_id = 5 AND status = 'succeeded'", Integer.class);
-        for (int i = 0; i < 50 && succeeded.get() < 2; i++) {
-            Thread.sleep(100); // the list changes before the run that changed it has ended
-        }
-        assertThat(succeeded.get()).isGreaterThanOrEqualTo(2);
+        // the list changes before the run that changed it has ended
+        await("two scheduled runs of cohort 5 succeed").atMost(PATIENCE).until(() -> jdbc.queryForObject(
+                "SELECT COUNT(*) FROM sync_runs WHERE cohort_id = 5 AND status = 'succeeded'", Integer.class), greaterThanOrEqualTo(2));
     }
 
     @Test
-    void disconnectingIterableStopsTheScheduledSyncsAndConnectingResumesThem() throws Exception {
+    void disconnectingIterableStopsTheScheduledSyncsAndConnectingResumesThem() {
         MIXPANEL.cohort(6, "Paused", members("a@x.com"));
         exportRuns.save(6, "dynamic", "api");
         awaitList("mixpanel_Paused_6", Set.of("a@x.com"));
 
         assertThat(request("DELETE", "/api/integration", null, Map.of()).statusCode()).isEqualTo(200);
-        Thread.sleep(2500); // a run in flight ends
+        await("a run in flight ends").atMost(PATIENCE).until(
+                () -> running(6) == 0 && camelContext.getInflightRepository().size("cohort-export-schedule") == 0);
         int runsWhenDisconnected = runs(6);
         MIXPANEL.cohort(6, "Paused", members("a@x.com", "b@x.com"));
-        Thread.sleep(5000); // two and a half periods of the 2-second cron
+        // Quartz fires twice more (the second fire began after the first ended, so after the disconnect)
+        NotifyBuilder fires = new NotifyBuilder(camelContext).fromRoute("cohort-export-schedule").whenCompleted(2).create();
+        assertThat(fires.matches(PATIENCE.toSeconds(), TimeUnit.SECONDS)).as("the 2-second cron fired twice").isTrue();
 
         assertThat(runs(6)).as("no scheduled run while disconnected").isEqualTo(runsWhenDisconnected);
         assertThat(ITERABLE.members("mixpanel_Paused_6")).containsExactly("a@x.com");
@@ -83,18 +94,17 @@ class DynamicSyncScheduleTest extends BridgeHttpTest {
         assertThat(request("PUT", "/api/integration", "{\"dataCenter\":\"US\",\"apiKeyRef\":\"ITERABLE_API_KEY_SCHEDULE_TEST\"}",
                 Map.of("Content-Type", "application/json")).statusCode()).isEqualTo(200);
         awaitList("mixpanel_Paused_6", Set.of("a@x.com", "b@x.com"));
-        jdbc.update("DELETE FROM iterable_connection");
     }
 
     private int runs(long cohortId) {
         return jdbc.queryForObject("SELECT COUNT(*) FROM sync_runs WHERE cohort_id = ?", Integer.class, cohortId);
     }
 
-    private void awaitList(String name, Set<String> expected) throws InterruptedException {
-        Supplier<Set<String>> members = () -> ITERABLE.members(name);
-        for (int i = 0; i < 100 && !expected.equals(members.get()); i++) {
-            Thread.sleep(100);
-        }
-        assertThat(members.get()).isEqualTo(expected);
+    private int running(long cohortId) {
+        return jdbc.queryForObject("SELECT COUNT(*) FROM sync_runs WHERE cohort_id = ? AND status = 'running'", Integer.class, cohortId);
+    }
+
+    private void awaitList(String name, Set<String> expected) {
+        await("list " + name + " holds " + expected).atMost(PATIENCE).until(() -> ITERABLE.members(name), equalTo(expected));
     }
 }

@@ -1,6 +1,8 @@
 package io.bridge.mixpanel;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static io.bridge.support.Waiting.await;
+import static org.hamcrest.Matchers.is;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -184,7 +186,7 @@ class MixpanelBudgetTest {
         a.enter(first);
         Thread waiting = new Thread(() -> b.enter(second));
         waiting.start();
-        Concurrently.await("the second query waits", 10, () -> waiting.getState() == Thread.State.TIMED_WAITING);
+        await("the second query waits").atMost(Duration.ofSeconds(30)).until(waiting::getState, is(Thread.State.TIMED_WAITING));
         assertThat(second.mixpanelSlot()).isNull();
 
         a.leave(first);

@@ -1,6 +1,7 @@
 package io.bridge.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static io.bridge.support.Waiting.await;
 
 import io.bridge.support.BridgeHttpTest;
 import java.io.IOException;
@@ -126,18 +127,7 @@ class RouteReloadTest extends BridgeHttpTest {
     }
 
     private static void awaitTrue(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within 20 s: " + what);
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        }
+        await(what).atMost(PATIENCE).until(condition::getAsBoolean);
     }
 
     private static Path copyOfRoutes() {

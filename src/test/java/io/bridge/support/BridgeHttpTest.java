@@ -1,5 +1,7 @@
 package io.bridge.support;
 
+import static io.bridge.support.Waiting.await;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -7,9 +9,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.util.List;
+import java.time.Duration;
 import java.util.Map;
 import javax.sql.DataSource;
+import org.apache.camel.CamelContext;
 import org.apache.camel.test.spring.junit5.CamelSpringBootTest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -19,10 +22,14 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Import;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.context.ActiveProfiles;
+import org.springframework.test.context.ContextConfiguration;
 
 /**
  * The whole bundle on a random port with its real routes and a real database; tests speak HTTP to
- * it and read the tables. Every test starts with empty tables and a healthy database.
+ * it and read the tables. Every test starts from empty state (every bridge table empty, the
+ * stand-ins as new, a healthy database) and leaves nothing running: after each test, the runs it
+ * started and every exchange in flight end before the next test begins. On PostgreSQL each context
+ * has a schema of its own ({@link SchemaPerContext}).
  */
 @CamelSpringBootTest
 // ./application.yaml would outrank application-test.yaml (files outside the jar beat profile files
@@ -31,7 +38,11 @@ import org.springframework.test.context.ActiveProfiles;
         properties = "spring.config.location=file:./application.yaml,classpath:/")
 @ActiveProfiles("test")
 @Import(BridgeTestConfiguration.class)
+@ContextConfiguration(initializers = SchemaPerContext.class)
 public abstract class BridgeHttpTest {
+
+    /** How long a test waits for what it expects to happen: generous, for a busy CI machine; the wait ends once it holds. */
+    protected static final Duration PATIENCE = Duration.ofSeconds(30);
 
     protected static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -42,18 +53,27 @@ public abstract class BridgeHttpTest {
     protected JdbcTemplate jdbc;
     @Autowired
     protected DataSource dataSource;
+    @Autowired
+    protected CamelContext camelContext;
 
     @BeforeEach
-    void emptyTables() {
+    void startFromEmptyState() {
         database().inject(FaultInjectingDataSource.Fault.NONE);
-        for (String table : List.of("exempt_events", "billable_events", "rejected_webhooks")) {
-            jdbc.update("DELETE FROM " + table);
-        }
+        BridgeTables.empty(jdbc);
+        StandIns.resetAll();
     }
 
+    /** Heals the database, then waits until no run is going and no exchange is in flight. */
     @AfterEach
-    void healDatabase() {
+    void leaveNothingRunning() {
         database().inject(FaultInjectingDataSource.Fault.NONE);
+        StandIns.releaseAll(); // a call a test held would keep its run going
+        await("no run going and no exchange in flight").atMost(PATIENCE).until(
+                () -> runsGoing() == 0 && camelContext.getInflightRepository().size() == 0);
+    }
+
+    private int runsGoing() {
+        return jdbc.queryForObject("SELECT COUNT(*) FROM sync_runs WHERE status = 'running'", Integer.class);
     }
 
     protected FaultInjectingDataSource database() {

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * The bundle as its own JVM, started the way the README starts it ({@code java ... BridgeApplication}
@@ -96,19 +97,12 @@ public final class BridgeProcess implements AutoCloseable {
         return process.exitValue();
     }
 
-    /** Waits until the condition holds (polled every 200 ms), or fails with the bundle's output. */
+    /** Waits until the condition holds, or fails with the bundle's output. */
     public void await(BooleanSupplier condition, Duration timeout, String what) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what + "; the bundle's output:\n" + output());
-            }
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
+        try {
+            Waiting.await(what).atMost(timeout).pollInterval(Duration.ofMillis(200)).until(condition::getAsBoolean);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("timed out waiting for " + what + "; the bundle's output:\n" + output(), e);
         }
     }
 

@@ -7,6 +7,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -41,19 +42,13 @@ public final class Concurrently {
         }
     }
 
-    /** Polls {@code condition} every 50 ms until it holds; fails with {@code what} after {@code seconds}. */
+    /**
+     * Waits until {@code condition} holds, at most {@code seconds}. Prefer
+     * {@link Waiting#await}{@code (what).atMost(...).until(...)} in new tests: it says what it last saw. Kept for
+     * callers on other branches.
+     */
+    @Deprecated
     public static void await(String what, int seconds, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + seconds + " s waiting for: " + what);
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted waiting for: " + what);
-            }
-        }
+        Waiting.await(what).atMost(Duration.ofSeconds(seconds)).until(condition::getAsBoolean);
     }
 }

@@ -6,6 +6,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
 
@@ -16,18 +18,23 @@ public class FaultInjectingDataSource extends DelegatingDataSource {
      * UNREACHABLE: no connection; COMMIT_FAILS: an I/O error at commit; DATA_ERROR: the database
      * refuses the data of an event insert (SQLState 22001, as for a value too long for its column);
      * SLOW_COMMIT: each explicit commit takes 200 ms, as on a loaded database (races between
-     * transactions show).
+     * transactions show); HELD_COMMIT: each explicit commit waits until the fault is lifted (any
+     * other {@link #inject}), at most 30 s, so a test decides when transactions end, not the clock.
      */
-    public enum Fault { NONE, UNREACHABLE, COMMIT_FAILS, DATA_ERROR, SLOW_COMMIT }
+    public enum Fault { NONE, UNREACHABLE, COMMIT_FAILS, DATA_ERROR, SLOW_COMMIT, HELD_COMMIT }
 
     private volatile Fault fault = Fault.NONE;
+    private volatile CountDownLatch held = new CountDownLatch(0);
 
     public FaultInjectingDataSource(DataSource target) {
         super(target);
     }
 
     public void inject(Fault fault) {
+        CountDownLatch previous = held;
+        held = fault == Fault.HELD_COMMIT ? new CountDownLatch(1) : new CountDownLatch(0);
         this.fault = fault;
+        previous.countDown();
     }
 
     @Override
@@ -42,7 +49,10 @@ public class FaultInjectingDataSource extends DelegatingDataSource {
                         throw new SQLException("I/O error during commit (injected)", "58030");
                     }
                     if (method.getName().equals("commit") && fault == Fault.SLOW_COMMIT) {
-                        Thread.sleep(200);
+                        Thread.sleep(200); // the fault itself: a slow database, not a wait for something
+                    }
+                    if (method.getName().equals("commit") && fault == Fault.HELD_COMMIT) {
+                        held.await(30, TimeUnit.SECONDS);
                     }
                     Object result;
                     try {

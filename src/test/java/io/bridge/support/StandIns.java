@@ -1,7 +1,15 @@
 package io.bridge.support;
 
+import io.bridge.fakes.FakeHttpApi;
 import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
+import java.lang.reflect.Field;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
 import org.springframework.test.context.DynamicPropertyRegistry;
 
 /**
@@ -23,15 +31,32 @@ public final class StandIns {
      */
     public static final int QUERIES_PER_HOUR = 100000;
 
+    /** Every stand-in made here and still in use, so that {@link #resetAll()} can empty them between tests. */
+    private static final Set<FakeHttpApi> MADE = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
+
+    /**
+     * What each stand-in remembers between calls, beyond what its public methods reset: Mixpanel's
+     * cohorts and paging sessions, Iterable's lists and forgotten users. Named, not guessed: when a
+     * stand-in renames one, {@link #resetAll()} fails saying which (the stand-ins are not this
+     * support's to change; a {@code reset()} of their own would be the better home).
+     */
+    private static final Map<Class<?>, List<String>> KEPT = Map.of(
+            FakeMixpanel.class, List.of("cohorts", "sessions", "reads", "changes"),
+            FakeIterable.class, List.of("lists", "forgotten"));
+
     private StandIns() {
     }
 
     public static FakeMixpanel mixpanel() {
-        return new FakeMixpanel(PROJECT, USER, SECRET).limits(QUERIES_PER_HOUR, FakeMixpanel.MAX_CONCURRENT);
+        FakeMixpanel mixpanel = new FakeMixpanel(PROJECT, USER, SECRET).limits(QUERIES_PER_HOUR, FakeMixpanel.MAX_CONCURRENT);
+        MADE.add(mixpanel);
+        return mixpanel;
     }
 
     public static FakeIterable iterable() {
-        return new FakeIterable(API_KEY);
+        FakeIterable iterable = new FakeIterable(API_KEY);
+        MADE.add(iterable);
+        return iterable;
     }
 
     public static void register(DynamicPropertyRegistry registry, FakeMixpanel mixpanel, FakeIterable iterable) {
@@ -43,5 +68,52 @@ public final class StandIns {
         registry.add("bridge.iterable.api-key", () -> API_KEY);
         registry.add("bridge.iterable.data-centers.US", iterable::baseUrl);
         registry.add("bridge.iterable.data-centers.EU", iterable::baseUrl);
+    }
+
+    /**
+     * Every stand-in as new: no cohorts, lists, faults, delays, held calls or call counts. Call it
+     * only while no run is going ({@link BridgeHttpTest} does, before each test).
+     */
+    public static void resetAll() {
+        for (FakeHttpApi fake : List.copyOf(MADE)) {
+            fake.release();
+            fake.delay(0);
+            fake.clearFaults();
+            fake.resetCalls();
+            if (fake instanceof FakeMixpanel mixpanel) {
+                mixpanel.pageSize(1000);
+            }
+            if (fake instanceof FakeIterable iterable) {
+                iterable.onChange(null);
+            }
+            KEPT.forEach((type, fields) -> {
+                if (type.isInstance(fake)) {
+                    fields.forEach(name -> clear(fake, type, name));
+                }
+            });
+        }
+    }
+
+    /** Answers every call a test held ({@code hold()}), so that the runs waiting on them can end. */
+    public static void releaseAll() {
+        List.copyOf(MADE).forEach(FakeHttpApi::release);
+    }
+
+    private static void clear(Object fake, Class<?> type, String name) {
+        try {
+            Field field = type.getDeclaredField(name);
+            field.setAccessible(true);
+            Object kept = field.get(fake);
+            if (kept instanceof Map<?, ?> map) {
+                map.clear();
+            } else if (kept instanceof Collection<?> collection) {
+                collection.clear();
+            } else {
+                throw new IllegalStateException(type.getSimpleName() + "." + name + " is no longer a Map or Collection");
+            }
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(type.getSimpleName() + " no longer has the field " + name
+                    + ": update StandIns.KEPT (or give the stand-in a reset() of its own)", e);
+        }
     }
 }
