@@ -193,6 +193,60 @@ class ExportPromisesTest extends BridgeHttpTest {
                 .as("another cohort's reports count apart").isEqualTo(200);
     }
 
+    /** README, Control plane: "GET /api/exports/1234: one export and its last 10 runs"; ".../runs: runs, newest first". */
+    @Test
+    void anExportShowsItsLastTenRunsAndItsRunsAreListedNewestFirst() {
+        MIXPANEL.cohort(910, "Listed", members("a@x.com"));
+        exportRuns.save(910, "dynamic", "api");
+        List<Long> runs = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            runs.add(((Number) run(910).get("ID")).longValue());
+        }
+        List<Long> newestFirst = new ArrayList<>(runs);
+        java.util.Collections.reverse(newestFirst);
+
+        JsonNode export = json(get("/api/exports/910"));
+        JsonNode all = json(get("/api/exports/910/runs"));
+
+        assertThat(ids(export.get("runs"))).isEqualTo(newestFirst.subList(0, 10));
+        assertThat(ids(all)).isEqualTo(newestFirst);
+        assertThat(all.get(0).get("status").asText()).isEqualTo("succeeded");
+    }
+
+    private static List<Long> ids(JsonNode runs) {
+        List<Long> ids = new ArrayList<>();
+        runs.forEach(run -> ids.add(run.get("runId").asLong()));
+        return ids;
+    }
+
+    /** README, Control plane, The key: "A disconnected bridge starts no run, and a run in flight stops at its next Iterable call". */
+    @Test
+    void aRunInFlightStopsAtItsNextIterableCallOnceDisconnected() {
+        MIXPANEL.cohort(911, "Cut off", members("a@x.com", "b@x.com"));
+        exportRuns.save(911, "dynamic", "api");
+        ITERABLE.resetCalls();
+        long runId;
+        MIXPANEL.hold(); // the run reads Mixpanel and has not called Iterable yet
+        try {
+            HttpResponse<String> accepted = post("/api/exports/911/run", "", Map.of());
+            assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+            runId = json(accepted).get("runId").asLong();
+            assertThat(request("DELETE", "/api/integration", null, Map.of()).statusCode()).isEqualTo(200);
+        } finally {
+            MIXPANEL.release();
+        }
+        Concurrently.await("run " + runId + " ends", 30, () -> !"running".equals(
+                jdbc.queryForObject("SELECT status FROM sync_runs WHERE id = ?", String.class, runId)));
+
+        Map<String, Object> run = jdbc.queryForMap("SELECT * FROM sync_runs WHERE id = ?", runId);
+        assertThat(run.get("STATUS")).isNotEqualTo("succeeded");
+        assertThat((String) run.get("ERROR")).contains("disconnected");
+        assertThat(ITERABLE.calls("/api/lists") + ITERABLE.writeCalls()).as("Iterable was never called").isZero();
+        assertThat(ITERABLE.listNames()).doesNotContain("mixpanel_Cut off_911");
+        HttpResponse<String> again = post("/api/exports/911/run", "", Map.of());
+        assertThat(again.statusCode()).as("no run while disconnected: " + again.body()).isEqualTo(409);
+    }
+
     /** README, Cohort export, Faults: "unsubscribe notFoundEmails are not failures". */
     @Test
     void anUnsubscribeIterableAnswersWithNotFoundEmailsIsNoFailure() {

@@ -140,6 +140,50 @@ class IntakePromisesTest extends BridgeHttpTest {
         assertThat(jdbc.queryForList("SELECT action FROM audit_log", String.class)).doesNotContain("integration.connect");
     }
 
+    /** README, Event intake, What is accepted: "Content-Type: application/json (or application/*+json)". */
+    @Test
+    void aJsonSubtypeIsAccepted() {
+        HttpResponse<String> answer = post("/webhooks/iterable", "{\"email\":\"a@x.com\",\"eventName\":\"emailOpen\"}",
+                Map.of("Content-Type", "application/vnd.iterable.webhook+json", "Authorization", basic(HOOK_USER, HOOK_PASSWORD)));
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        assertThat(count("billable_events")).isEqualTo(1);
+    }
+
+    /** README, Event intake, Event time: "ISO-8601 with an offset ...; without it, the time of receipt". */
+    @Test
+    void anIsoTimeWithAnOffsetIsStoredInUtcAndNoTimeIsTheTimeOfReceipt() {
+        String iso = "{\"email\":\"iso@x.com\",\"eventName\":\"emailOpen\",\"dataFields\":{\"createdAt\":\"2026-11-02T20:51:45+02:00\"}}";
+        String none = "{\"email\":\"now@x.com\",\"eventName\":\"emailOpen\"}";
+        Map<String, String> headers = Map.of("Content-Type", "application/json", "Authorization", basic(HOOK_USER, HOOK_PASSWORD));
+        java.time.Instant before = java.time.Instant.now().minusSeconds(1);
+        assertThat(post("/webhooks/iterable", iso, headers).statusCode()).isEqualTo(200);
+        assertThat(post("/webhooks/iterable", none, headers).statusCode()).isEqualTo(200);
+        java.time.Instant after = java.time.Instant.now().plusSeconds(1);
+
+        assertThat(eventTime("iso@x.com")).isEqualTo(java.time.Instant.parse("2026-11-02T18:51:45Z"));
+        assertThat(jdbc.queryForObject("SELECT event_month FROM billable_events WHERE email = 'iso@x.com'", String.class))
+                .isEqualTo("2026-11");
+        assertThat(eventTime("now@x.com")).isBetween(before, after);
+    }
+
+    private java.time.Instant eventTime(String email) {
+        return jdbc.queryForObject("SELECT event_time FROM billable_events WHERE email = ?", java.time.OffsetDateTime.class, email)
+                .toInstant();
+    }
+
+    /** README, Control plane, Errors: "Unknown paths get 404, wrong methods 405, both as JSON". */
+    @Test
+    void aWrongMethodOnTheApiIs405AsJson() {
+        HttpResponse<String> answer = request("PATCH", "/api/integration", "{}", Map.of("Content-Type", "application/json"));
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(405);
+        JsonNode problem = json(answer);
+        assertThat(problem.get("status").asInt()).isEqualTo(405);
+        assertThat(problem.get("error").asText()).isNotBlank();
+        assertThat(problem.get("message").asText()).isNotBlank();
+    }
+
     /** README, Control plane, Errors: "502 when Mixpanel ... cannot be reached". */
     @Test
     void whenMixpanelCannotBeReachedTheCohortListingIs502() {

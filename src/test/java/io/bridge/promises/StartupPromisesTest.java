@@ -2,6 +2,7 @@ package io.bridge.promises;
 
 import static io.bridge.fakes.FakeMixpanel.members;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.bridge.BridgeApplication;
 import io.bridge.exports.ExportRuns;
@@ -19,6 +20,8 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.sql.Timestamp;
+import java.time.Instant;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,6 +42,7 @@ class StartupPromisesTest {
     static final String ADMIN = "Basic " + Base64.getEncoder().encodeToString("test-admin:test-admin-password".getBytes(StandardCharsets.UTF_8));
     static final long ONE_TIME = 951;
     static final long DYNAMIC = 952;
+    static final String INSTANCE = "startup-promises-test";
 
     final HttpClient http = HttpClient.newHttpClient();
 
@@ -60,7 +64,8 @@ class StartupPromisesTest {
             List<String> apis = List.of("--bridge.mixpanel.base-url=" + mixpanel.baseUrl(),
                     "--bridge.mixpanel.project-id=" + StandIns.PROJECT, "--bridge.mixpanel.username=" + StandIns.USER,
                     "--bridge.mixpanel.secret=" + StandIns.SECRET, "--bridge.mixpanel.queries-per-hour=100000",
-                    "--bridge.iterable.base-url=" + iterable.baseUrl(), "--bridge.iterable.api-key=" + StandIns.API_KEY);
+                    "--bridge.iterable.base-url=" + iterable.baseUrl(), "--bridge.iterable.api-key=" + StandIns.API_KEY,
+                    "--bridge.instance-id=" + INSTANCE);
 
             List<String> declared = new ArrayList<>(apis);
             declared.addAll(List.of("--bridge.exports.cohorts[0].cohort-id=" + ONE_TIME, "--bridge.exports.cohorts[0].sync=one-time",
@@ -76,6 +81,15 @@ class StartupPromisesTest {
                 String export = call(port(first), "GET", "/api/exports/" + DYNAMIC).body();
                 assertThat(export).contains("\"origin\":\"config\"").contains("\"status\":\"active\"");
                 assertThat(first.getBean(ExportRuns.class).dueDynamic()).contains(DYNAMIC);
+
+                // this instance dies mid-run: its run of the dynamic export stays "running", its claim fresh
+                Timestamp now = Timestamp.from(Instant.now());
+                jdbc.update("INSERT INTO sync_runs (cohort_id, sync_type, run_trigger, full_refresh, started_at, status, cohort_members, "
+                        + "with_email, skipped_no_email, added, removed, failed, mixpanel_calls, iterable_calls) "
+                        + "VALUES (?, 'dynamic', 'schedule', FALSE, ?, 'running', 0, 0, 0, 0, 0, 0, 1, 0)", DYNAMIC, now);
+                long dead = jdbc.queryForObject("SELECT MAX(id) FROM sync_runs WHERE cohort_id = ?", Long.class, DYNAMIC);
+                jdbc.update("UPDATE cohort_exports SET run_id = ?, run_owner = ?, run_heartbeat = ? WHERE cohort_id = ?", dead, INSTANCE,
+                        now, DYNAMIC);
             }
 
             int before = output.length();
@@ -87,6 +101,15 @@ class StartupPromisesTest {
                 JdbcTemplate jdbc = second.getBean(JdbcTemplate.class);
                 String startUp = output.toString().substring(before);
                 List<String> warnings = startUp.lines().filter(line -> line.contains(" WARN ")).toList();
+
+                // README, Cohort export: "Runs still marked running at start-up are recorded as interrupted"; Several
+                // replicas: "A restarted instance frees its own old claims at once" (the claim's lease has not lapsed)
+                Map<String, Object> dead = jdbc.queryForMap("SELECT status, error FROM sync_runs WHERE cohort_id = ? AND run_trigger = 'schedule'",
+                        DYNAMIC);
+                assertThat(dead.get("status")).isEqualTo("interrupted");
+                assertThat((String) dead.get("error")).contains("the bridge stopped during this run");
+                assertThat(jdbc.queryForMap("SELECT run_id, run_owner FROM cohort_exports WHERE cohort_id = ?", DYNAMIC))
+                        .containsEntry("run_id", null).containsEntry("run_owner", null);
 
                 assertThat(jdbc.queryForList("SELECT cohort_id FROM cohort_exports WHERE stopped_at IS NOT NULL ORDER BY cohort_id",
                         Long.class)).as("both removed from application.yaml").contains(ONE_TIME, DYNAMIC);
@@ -116,6 +139,15 @@ class StartupPromisesTest {
                 jdbc.update("DELETE FROM cohort_exports WHERE cohort_id IN (?, ?)", ONE_TIME, DYNAMIC);
             }
         }
+    }
+
+    /** README, Security: "a password without {id} stops the start with a message" (which never shows the password). */
+    @Test
+    void aPasswordWithoutItsEncodingStopsTheStartAndSaysWhatToWrite(CapturedOutput output) {
+        assertThatThrownBy(() -> start(List.of("--bridge.security.admin.password=plain-password-123")).close())
+                .hasStackTraceContaining("bridge.security.admin.password must name its encoding: {bcrypt}<hash>")
+                .hasStackTraceContaining("{noop}<password>");
+        assertThat(output.toString()).doesNotContain("plain-password-123");
     }
 
     /** The bundle, as a separate run, on a file database in a temporary directory (or SPRING_DATASOURCE_URL's). */
