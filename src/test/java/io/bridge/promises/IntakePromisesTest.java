@@ -48,6 +48,9 @@ class IntakePromisesTest extends BridgeHttpTest {
         registry.add("bridge.mixpanel.secret", () -> StandIns.SECRET);
     }
 
+    @org.springframework.beans.factory.annotation.Autowired
+    org.apache.camel.CamelContext camel;
+
     @AfterAll
     static void stopStandIn() {
         ITERABLE.close();
@@ -73,15 +76,42 @@ class IntakePromisesTest extends BridgeHttpTest {
 
         database().inject(Fault.UNREACHABLE);
         HttpResponse<String> down = get("/actuator/health/readiness");
+        HttpResponse<String> why = request("GET", "/actuator/health/readiness", null, Map.of("Authorization", ADMIN));
         HttpResponse<String> alive = get("/actuator/health/liveness");
         database().inject(Fault.NONE);
 
         assertThat(down.statusCode()).as(down.body()).isEqualTo(503);
         assertThat(json(down).get("status").asText()).isEqualTo("DOWN");
+        assertThat(json(why).at("/components/db/status").asText()).as(why.body()).isEqualTo("DOWN");
+        assertThat(json(why).at("/components/routes/status").asText()).as(why.body()).isEqualTo("UP");
         assertThat(alive.statusCode()).as("the process is fine: no restart for a database outage").isEqualTo(200);
         HttpResponse<String> up = get("/actuator/health/readiness");
         assertThat(up.statusCode()).as(up.body()).isEqualTo(200);
         assertThat(json(up).get("status").asText()).isEqualTo("UP");
+    }
+
+    /**
+     * README, Developing a route: "readiness (/actuator/health/readiness) reports DOWN, naming them, while a
+     * route is missing or stopped"; Health: "indicator routes, naming those that do not". The names are for
+     * the ADMIN: a probe (anonymous) gets the status alone.
+     */
+    @Test
+    void readinessNamesTheRoutesThatDoNotRunToTheAdminOnly() throws Exception {
+        camel.getRouteController().stopRoute("mtu-report");
+        HttpResponse<String> probe;
+        HttpResponse<String> admin;
+        try {
+            probe = get("/actuator/health/readiness");
+            admin = request("GET", "/actuator/health/readiness", null, Map.of("Authorization", ADMIN));
+        } finally {
+            camel.getRouteController().startRoute("mtu-report");
+        }
+
+        assertThat(probe.statusCode()).isEqualTo(503);
+        assertThat(probe.body()).isEqualTo("{\"status\":\"DOWN\"}");
+        assertThat(admin.statusCode()).isEqualTo(503);
+        assertThat(json(admin).at("/components/routes/details/notRunning/mtu-report").asText()).as(admin.body()).isEqualTo("stopped");
+        assertThat(get("/actuator/health/readiness").statusCode()).isEqualTo(200);
     }
 
     /** README, configuration: "bridge.events.store.queue-capacity ... most deliveries waiting for a commit; beyond it, 503". */
