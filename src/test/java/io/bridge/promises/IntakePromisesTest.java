@@ -214,6 +214,37 @@ class IntakePromisesTest extends BridgeHttpTest {
         assertThat(problem.get("message").asText()).isNotBlank();
     }
 
+    /**
+     * README, What is accepted: "numbers at most 1,000 digits"; "eventName (a string, at most 128
+     * characters)", "email (a string, at most 320 characters ...)", "userId (string or integer, at most 256)".
+     */
+    @Test
+    void numbersAndIdentitiesAtTheirLimitsAreStoredAndOneMoreIs400AndKept() {
+        Map<String, String> headers = Map.of("Content-Type", "application/json", "Authorization", basic(HOOK_USER, HOOK_PASSWORD));
+        String email = "a".repeat(310) + "@x.example"; // 320 characters
+        List<String> atTheLimit = List.of(
+                "{\"email\":\"n@x.com\",\"eventName\":\"emailOpen\",\"dataFields\":{\"n\":" + "9".repeat(1000) + "}}",
+                "{\"email\":\"" + email + "\",\"eventName\":\"" + "e".repeat(128) + "\"}",
+                "{\"userId\":\"" + "u".repeat(256) + "\",\"eventName\":\"emailOpen\"}");
+        List<String> overIt = List.of(
+                "{\"email\":\"n@x.com\",\"eventName\":\"emailOpen\",\"dataFields\":{\"n\":" + "9".repeat(1001) + "}}",
+                "{\"email\":\"a" + email + "\",\"eventName\":\"emailOpen\"}",
+                "{\"userId\":\"" + "u".repeat(257) + "\",\"eventName\":\"emailOpen\"}",
+                "{\"email\":\"n@x.com\",\"eventName\":\"" + "e".repeat(129) + "\"}");
+
+        for (String body : atTheLimit) {
+            HttpResponse<String> answer = post("/webhooks/iterable", body, headers);
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        }
+        for (String body : overIt) {
+            HttpResponse<String> answer = post("/webhooks/iterable", body, headers);
+            assertThat(answer.statusCode()).as(body.substring(0, 60) + " -> " + answer.body()).isEqualTo(400);
+            assertThat(json(answer).get("error").asText()).isEqualTo("invalid_webhook");
+        }
+        assertThat(count("billable_events")).isEqualTo(atTheLimit.size());
+        assertThat(count("rejected_webhooks")).isEqualTo(overIt.size());
+    }
+
     /** README, Control plane, Errors: "502 when Mixpanel ... cannot be reached". */
     @Test
     void whenMixpanelCannotBeReachedTheCohortListingIs502() {
