@@ -9,7 +9,6 @@ import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
 import io.bridge.support.ExportTables;
 import io.bridge.support.StandIns;
-import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -31,8 +30,9 @@ import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
 /**
  * Two instances of the bundle on one PostgreSQL database, one Quartz cluster, a 2-second cron:
- * each dynamic sync runs exactly once per period, and when an instance stops mid-run or dies, the
- * other converges the list. Needs PostgreSQL: tagged "postgresql", run by .ci/run's PostgreSQL pass
+ * each dynamic sync runs exactly once per period, and when an instance stops mid-run, the other
+ * converges the list (a replica that dies and leaves its claim behind: {@link ReplicaKillTest}).
+ * Needs PostgreSQL: tagged "postgresql", run by .ci/run's PostgreSQL pass
  * (SPRING_DATASOURCE_URL=jdbc:postgresql://...; mvn test -Dexcluded.groups=none).
  */
 @Tag("postgresql")
@@ -111,26 +111,6 @@ class ClusterTest {
         assertThat(iterable.members("mixpanel_Big_83")).containsExactlyInAnyOrderElementsOf(emails);
     }
 
-    @Test
-    void aClaimLeftByAReplicaThatDiedIsTakenOverOnceItsLeaseLapses() throws Exception {
-        mixpanel.cohort(84, "Orphan", members("a@x.com"));
-        exportRuns().save(84, "one-time", "api"); // not scheduled: the dead claim is all there is
-        jdbc.update("INSERT INTO sync_runs (cohort_id, sync_type, run_trigger, full_refresh, started_at, status, cohort_members, "
-                + "with_email, skipped_no_email, added, removed, failed, mixpanel_calls, iterable_calls) "
-                + "VALUES (84, 'dynamic', 'schedule', TRUE, ?, 'running', 0, 0, 0, 0, 0, 0, 0, 0)", Timestamp.from(Instant.now()));
-        long dead = jdbc.queryForObject("SELECT MAX(id) FROM sync_runs WHERE cohort_id = 84", Long.class);
-        jdbc.update("UPDATE cohort_exports SET run_id = ?, run_owner = 'a-replica-that-died', run_heartbeat = ? WHERE cohort_id = 84",
-                dead, Timestamp.from(Instant.now()));
-
-        jdbc.update("UPDATE cohort_exports SET sync_type = 'dynamic' WHERE cohort_id = 84");
-        Thread.sleep(2_500); // within the 3 s lease: every fire is skipped
-        assertThat(jdbc.queryForList("SELECT DISTINCT status FROM sync_runs WHERE cohort_id = 84 AND id <> ?", String.class, dead))
-                .containsOnly("skipped");
-
-        await(() -> size(iterable.members("mixpanel_Orphan_84")) == 1, "a run takes the lapsed claim over");
-        assertThat(jdbc.queryForObject("SELECT status FROM sync_runs WHERE id = ?", String.class, dead)).isEqualTo("interrupted");
-    }
-
     private ConfigurableApplicationContext start(String instance) {
         String url = System.getenv("SPRING_DATASOURCE_URL");
         if (url == null || !url.startsWith("jdbc:postgresql:")) {
@@ -152,10 +132,6 @@ class ClusterTest {
 
     private String owner(long cohortId) {
         return jdbc.queryForObject("SELECT run_owner FROM cohort_exports WHERE cohort_id = ?", String.class, cohortId);
-    }
-
-    private static int size(Set<String> list) {
-        return list == null ? 0 : list.size();
     }
 
     private static void await(BooleanSupplier condition, String what) throws InterruptedException {
