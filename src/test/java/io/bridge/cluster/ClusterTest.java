@@ -10,7 +10,6 @@ import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
 import io.bridge.support.BridgeTables;
 import io.bridge.support.StandIns;
-import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -32,8 +31,9 @@ import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
 /**
  * Two instances of the bundle on one PostgreSQL database, one Quartz cluster, a 2-second cron:
- * each dynamic sync runs exactly once per period, and when an instance stops mid-run or dies, the
- * other converges the list. Needs PostgreSQL: tagged "postgresql", run by .ci/run's PostgreSQL pass
+ * each dynamic sync runs exactly once per period, and when an instance stops mid-run, the other
+ * converges the list (a replica that dies and leaves its claim behind: {@link ReplicaKillTest}).
+ * Needs PostgreSQL: tagged "postgresql", run by .ci/run's PostgreSQL pass
  * (SPRING_DATASOURCE_URL=jdbc:postgresql://...; mvn test -Dexcluded.groups=none).
  */
 @Tag("postgresql")
@@ -112,29 +112,6 @@ class ClusterTest {
         waitUntil(() -> jdbc.queryForList("SELECT status FROM sync_runs WHERE cohort_id = 83", String.class).contains("succeeded"),
                 "a run on the other instance succeeds");
         assertThat(iterable.members("mixpanel_Big_83")).containsExactlyInAnyOrderElementsOf(emails);
-    }
-
-    @Test
-    void aClaimLeftByAReplicaThatDiedIsTakenOverOnceItsLeaseLapses() throws Exception {
-        mixpanel.cohort(84, "Orphan", members("a@x.com"));
-        exportRuns().save(84, "one-time", "api"); // not scheduled: the dead claim is all there is
-        jdbc.update("INSERT INTO sync_runs (cohort_id, sync_type, run_trigger, full_refresh, started_at, status, cohort_members, "
-                + "with_email, skipped_no_email, added, removed, failed, mixpanel_calls, iterable_calls) "
-                + "VALUES (84, 'dynamic', 'schedule', TRUE, ?, 'running', 0, 0, 0, 0, 0, 0, 0, 0)", Timestamp.from(Instant.now()));
-        long dead = jdbc.queryForObject("SELECT MAX(id) FROM sync_runs WHERE cohort_id = 84", Long.class);
-        // its last renewal 1 s from now: the lease (3 s) lapses 4 s from now, and the next fire, at
-        // most one 2-second period away, falls within it with 2 s to spare on a slow machine
-        jdbc.update("UPDATE cohort_exports SET run_id = ?, run_owner = 'a-replica-that-died', run_heartbeat = ? WHERE cohort_id = 84",
-                dead, Timestamp.from(Instant.now().plusSeconds(1)));
-
-        jdbc.update("UPDATE cohort_exports SET sync_type = 'dynamic' WHERE cohort_id = 84");
-        List<String> fired = await("a fire within the lease").atMost(Duration.ofSeconds(20)).until(
-                () -> jdbc.queryForList("SELECT status FROM sync_runs WHERE cohort_id = 84 AND id <> ? ORDER BY id", String.class, dead),
-                statuses -> !statuses.isEmpty());
-        assertThat(fired.get(0)).as("a fire within the lease is skipped").isEqualTo("skipped");
-
-        waitUntil(() -> size(iterable.members("mixpanel_Orphan_84")) == 1, "a run takes the lapsed claim over");
-        assertThat(jdbc.queryForObject("SELECT status FROM sync_runs WHERE id = ?", String.class, dead)).isEqualTo("interrupted");
     }
 
     private ConfigurableApplicationContext start(String instance) {

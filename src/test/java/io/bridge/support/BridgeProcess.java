@@ -125,6 +125,38 @@ public final class BridgeProcess implements AutoCloseable {
         }
     }
 
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /**
+     * Kills the bundle as a node failure or the kernel's OOM killer does: SIGKILL ({@code destroyForcibly} on
+     * Linux), no shutdown hook, no graceful stop, nothing flushed. Waits until the process is gone and fails
+     * unless it died of SIGKILL (exit 137) without starting a shutdown.
+     */
+    public void kill() throws InterruptedException {
+        ProcessHandle handle = process.toHandle();
+        if (!handle.isAlive()) {
+            throw new AssertionError("the bundle had ended before it was killed (exit " + process.exitValue() + "):\n" + output());
+        }
+        if (!handle.destroyForcibly()) {
+            throw new AssertionError("the bundle (pid " + handle.pid() + ") could not be killed");
+        }
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            throw new AssertionError("the bundle (pid " + handle.pid() + ") is still alive 10 s after SIGKILL");
+        }
+        if (process.exitValue() != 128 + 9) {
+            throw new AssertionError("the bundle ended with exit code " + process.exitValue() + ", not of SIGKILL (137):\n" + output());
+        }
+        if (output().contains("Commencing graceful shutdown")) {
+            throw new AssertionError("the bundle began a graceful shutdown: it was stopped, not killed:\n" + output());
+        }
+    }
+
     /** Stops the bundle as an orchestrator does (SIGTERM: graceful shutdown) and waits for it. */
     @Override
     public void close() throws InterruptedException {
