@@ -79,11 +79,15 @@ public class MixpanelBudget {
     private final Object released = new Object();
     private final ScheduledExecutorService renewer;
     /**
-     * The queries of this replica take their turn here before they queue on the budget row: the
-     * database then arbitrates between replicas only (and HSQLDB 2.7.3 in MVCC mode was seen to
-     * leave one of several sessions queued on a row lock waiting for ever).
+     * The queries of this JVM take their turn here before they queue on the budget row: the
+     * database then arbitrates between replicas (processes) only. HSQLDB 2.7.3 in MVCC mode was seen
+     * to leave one of several sessions queued on a row lock waiting for ever (a query timeout does
+     * not end that wait), and HSQLDB is embedded, one process: JVM-wide, no two sessions ever queue
+     * there (several budgets in one JVM are tests standing for replicas). On other databases each
+     * budget takes its own turn, and the database arbitrates between them as between replicas.
      */
-    private final ReentrantLock turn = new ReentrantLock(true);
+    private static final ReentrantLock EMBEDDED_TURN = new ReentrantLock(true);
+    private final ReentrantLock turn;
     private volatile Clock clock = Clock.systemUTC();
 
     @Autowired
@@ -98,6 +102,7 @@ public class MixpanelBudget {
         // refuses the second replica's lock instead of letting it wait, and its count would not see the first's row
         this.tx.setIsolationLevel(TransactionDefinition.ISOLATION_READ_COMMITTED);
         this.tx.setTimeout(30);
+        this.turn = embedded(jdbc) ? EMBEDDED_TURN : new ReentrantLock(true);
         this.project = props.projectId() == null ? "" : props.projectId();
         this.perHour = props.queriesPerHour();
         this.reservedForSyncs = Math.max(0, Math.min(props.reservedForSyncs(), perHour - 1));
@@ -360,5 +365,10 @@ public class MixpanelBudget {
         public BudgetExhaustedException(String message) {
             super(message);
         }
+    }
+
+    private static boolean embedded(JdbcTemplate jdbc) {
+        Boolean hsqldb = jdbc.execute((java.sql.Connection c) -> c.getMetaData().getDatabaseProductName().toLowerCase().contains("hsql"));
+        return Boolean.TRUE.equals(hsqldb);
     }
 }
