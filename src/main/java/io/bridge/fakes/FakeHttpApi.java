@@ -130,6 +130,12 @@ public abstract class FakeHttpApi implements AutoCloseable {
                     handle(exchange, call);
                 }
             } catch (Exception e) {
+                if (e instanceof java.io.IOException && !(e instanceof com.fasterxml.jackson.core.JacksonException)) {
+                    // the caller closed the connection before the answer was written (a bundle killed
+                    // mid-call, a timed-out request): nothing to answer, and no fault of the protocol
+                    exchange.close();
+                    return;
+                }
                 // the stand-in could not answer: a request it failed to check, or a bug of its own
                 violation(method, path, "the stand-in failed on this request (" + e + "); the real API would not answer 500 to it");
                 send(exchange, 500, "application/json", "{\"msg\":\"fake failed: " + e.toString().replace("\"", "'") + "\"}");
