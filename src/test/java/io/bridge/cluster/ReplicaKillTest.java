@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -141,7 +140,7 @@ class ReplicaKillTest {
     }
 
     private BridgeProcess start(String name) throws Exception {
-        Map<String, String> env = new HashMap<>();
+        Map<String, String> env = StandIns.environment(mixpanel, iterable);
         env.put("SPRING_DATASOURCE_URL", System.getenv("SPRING_DATASOURCE_URL"));
         env.put("SPRING_DATASOURCE_USERNAME", System.getenv().getOrDefault("SPRING_DATASOURCE_USERNAME", "postgres"));
         if (System.getenv("SPRING_DATASOURCE_PASSWORD") != null) {
@@ -154,12 +153,6 @@ class ReplicaKillTest {
         env.put("BRIDGE_EXPORTS_RUNLEASE", LEASE.toSeconds() + "s");
         env.put("BRIDGE_EXPORTS_BATCHSIZE", "2");
         env.put("BRIDGE_MIXPANEL_QUERIESPERHOUR", "100000");
-        env.put("BRIDGE_MIXPANEL_BASEURL", mixpanel.baseUrl());
-        env.put("BRIDGE_MIXPANEL_PROJECTID", StandIns.PROJECT);
-        env.put("BRIDGE_MIXPANEL_USERNAME", StandIns.USER);
-        env.put("BRIDGE_MIXPANEL_SECRET", StandIns.SECRET);
-        env.put("BRIDGE_ITERABLE_BASEURL", iterable.baseUrl());
-        env.put("ITERABLE_API_KEY", StandIns.API_KEY);
         BridgeProcess replica = BridgeProcess.start(ROOT, dir.resolve(name + ".log"), env);
         started.add(replica);
         return replica;

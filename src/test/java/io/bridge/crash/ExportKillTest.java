@@ -168,16 +168,10 @@ class ExportKillTest {
     }
 
     private BridgeProcess start(String log) throws Exception {
-        Map<String, String> env = new HashMap<>();
+        Map<String, String> env = StandIns.environment(mixpanel, iterable);
         env.put("HOSTNAME", INSTANCE); // the instance's name in run claims, the same after the restart
         env.put("BRIDGE_EXPORTS_DYNAMICCRON", NEVER);
         env.put("BRIDGE_EXPORTS_BATCHSIZE", String.valueOf(BATCH));
-        env.put("BRIDGE_MIXPANEL_BASEURL", mixpanel.baseUrl());
-        env.put("BRIDGE_MIXPANEL_PROJECTID", StandIns.PROJECT);
-        env.put("BRIDGE_MIXPANEL_USERNAME", StandIns.USER);
-        env.put("BRIDGE_MIXPANEL_SECRET", StandIns.SECRET);
-        env.put("BRIDGE_ITERABLE_BASEURL", iterable.baseUrl());
-        env.put("ITERABLE_API_KEY", StandIns.API_KEY);
         env.put("BRIDGE_DATA_DIR", data.toString());
         BridgeProcess bridge = BridgeProcess.start(ROOT, data.resolve(log), env);
         started.add(bridge);

@@ -43,11 +43,9 @@ public final class Concurrently {
     }
 
     /**
-     * Waits until {@code condition} holds, at most {@code seconds}. Prefer
-     * {@link Waiting#await}{@code (what).atMost(...).until(...)} in new tests: it says what it last saw. Kept for
-     * callers on other branches.
+     * Waits until {@code condition} holds, at most {@code seconds}: {@link Waiting#await} for a plain
+     * condition. {@code Waiting.await(what).atMost(...).until(supplier, matcher)} also says what it last saw.
      */
-    @Deprecated
     public static void await(String what, int seconds, BooleanSupplier condition) {
         Waiting.await(what).atMost(Duration.ofSeconds(seconds)).until(condition::getAsBoolean);
     }

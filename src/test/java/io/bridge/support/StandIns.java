@@ -59,6 +59,18 @@ public final class StandIns {
         return iterable;
     }
 
+    /** The same settings as {@link #register}, as the environment of a bundle started in its own JVM. */
+    public static Map<String, String> environment(FakeMixpanel mixpanel, FakeIterable iterable) {
+        Map<String, String> env = new java.util.HashMap<>();
+        env.put("BRIDGE_MIXPANEL_BASEURL", mixpanel.baseUrl());
+        env.put("BRIDGE_MIXPANEL_PROJECTID", PROJECT);
+        env.put("BRIDGE_MIXPANEL_USERNAME", USER);
+        env.put("BRIDGE_MIXPANEL_SECRET", SECRET);
+        env.put("BRIDGE_ITERABLE_BASEURL", iterable.baseUrl());
+        env.put("ITERABLE_API_KEY", API_KEY);
+        return env;
+    }
+
     public static void register(DynamicPropertyRegistry registry, FakeMixpanel mixpanel, FakeIterable iterable) {
         registry.add("bridge.mixpanel.base-url", mixpanel::baseUrl);
         registry.add("bridge.mixpanel.project-id", () -> PROJECT);
