@@ -70,6 +70,7 @@ public class ExportRun implements MixpanelBudget.SlotHolder {
     final List<String[]> joiners = new ArrayList<>();
     Phase phase = Phase.SUBSCRIBE;
     final List<String[]> batch = new ArrayList<>();
+    java.util.Set<String> batchKnownInList = java.util.Set.of(); // keys of the batch the list held for sure before its call
     String lastKey = "";
 
     /** The API of the Iterable data centre this run writes to. */
@@ -183,6 +184,15 @@ public class ExportRun implements MixpanelBudget.SlotHolder {
         this.phase = Phase.UNSUBSCRIBE;
         this.lastKey = "";
         this.batch.clear();
+    }
+
+    /** The keys of the batch in flight that the snapshot held as settled members before the call. */
+    public java.util.Set<String> batchKnownInList() {
+        return batchKnownInList;
+    }
+
+    public void batchKnownInList(java.util.Set<String> keys) {
+        this.batchKnownInList = keys;
     }
 
     public String lastKey() {

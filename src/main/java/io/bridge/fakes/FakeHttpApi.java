@@ -61,8 +61,13 @@ public abstract class FakeHttpApi implements AutoCloseable {
     record Fault(String pathPrefix, int status, String contentType, String body, Map<String, String> headers) {
     }
 
+    record Slow(String pathPrefix, long millis) {
+    }
+
     private final HttpServer server;
     private final Deque<Fault> faults = new ArrayDeque<>();
+    private final Deque<Slow> slow = new ArrayDeque<>();
+    private final Map<String, List<Long>> arrivals = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
     /** Calls being answered right now, and the most there ever were at once (any path). */
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -92,6 +97,7 @@ public abstract class FakeHttpApi implements AutoCloseable {
             String path = exchange.getRequestURI().getPath();
             String method = exchange.getRequestMethod();
             calls.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
+            arrivals.computeIfAbsent(path, p -> new CopyOnWriteArrayList<>()).add(System.nanoTime());
             int atOnce = inFlight.incrementAndGet();
             peakInFlight.accumulateAndGet(atOnce, Math::max);
             // a call stops counting as in flight just before its answer is written: once the client
@@ -101,8 +107,9 @@ public abstract class FakeHttpApi implements AutoCloseable {
                 // rate limits count a call as it arrives, as the real API does, however long it then takes
                 // and answer 429 at once, without the delay or the hold of calls that are let in
                 Answer overLimit = admit(method, path, atOnce);
-                if (overLimit == null && delayMillis > 0) {
-                    Thread.sleep(delayMillis);
+                long wait = overLimit == null ? Math.max(delayMillis, nextSlow(path)) : 0;
+                if (wait > 0) {
+                    Thread.sleep(wait); // a call slower than the caller's timeout is still applied, late
                 }
                 if (overLimit == null) {
                     gate.await(1, java.util.concurrent.TimeUnit.MINUTES);
@@ -240,8 +247,40 @@ public abstract class FakeHttpApi implements AutoCloseable {
         }
     }
 
+    /**
+     * The next {@code times} calls to a path starting with {@code pathPrefix} take {@code millis} before
+     * they are applied and answered, as a real API under load: a caller that gives up sooner does not
+     * undo them.
+     */
+    public synchronized void slowNext(String pathPrefix, int times, long millis) {
+        for (int i = 0; i < times; i++) {
+            slow.add(new Slow(pathPrefix, millis));
+        }
+    }
+
     public synchronized void clearFaults() {
         faults.clear();
+        slow.clear();
+    }
+
+    private synchronized long nextSlow(String path) {
+        for (Slow next : slow) {
+            if (path.startsWith(next.pathPrefix())) {
+                slow.remove(next);
+                return next.millis();
+            }
+        }
+        return 0;
+    }
+
+    /** Calls this stand-in is answering right now (a slow call counts until it has been applied). */
+    public int callsInFlight() {
+        return inFlight.get();
+    }
+
+    /** When each call to a path arrived ({@link System#nanoTime()}), since start or resetCalls. */
+    public List<Long> arrivals(String path) {
+        return List.copyOf(arrivals.getOrDefault(path, List.of()));
     }
 
     private synchronized Fault nextFault(String path) {
@@ -261,6 +300,7 @@ public abstract class FakeHttpApi implements AutoCloseable {
 
     public void resetCalls() {
         calls.clear();
+        arrivals.clear();
         peakInFlight.set(inFlight.get());
     }
 

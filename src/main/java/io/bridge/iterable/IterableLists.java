@@ -29,8 +29,10 @@ import org.springframework.transaction.annotation.Transactional;
  * Iterable's static lists for cohort export. Iterable has no call that replaces a list, so the
  * bridge keeps what it left in each list ({@code list_members}) and sends the difference: subscribe
  * those who joined, unsubscribe (never a channel unsubscribe) those who left. A full refresh
- * re-subscribes every member to heal changes made in Iterable by hand. The snapshot changes only
- * for emails that Iterable accepted, so a run cut off anywhere is converged by the next one.
+ * re-subscribes every member to heal changes made in Iterable by hand. Each batch is written to the
+ * snapshot as pending before its call and settled from Iterable's answer, so a run cut off anywhere
+ * (even after Iterable applied a call whose answer was lost) is converged by the next one: a pending
+ * member is subscribed again if still in the cohort, and unsubscribed if not.
  */
 @Component("iterableLists")
 public class IterableLists {
@@ -38,18 +40,24 @@ public class IterableLists {
     /** Failure kinds in Iterable's bulk answer that leave the user out of the list. */
     private static final List<String> FAILURES = List.of("invalidEmails", "conflictEmails", "invalidDataEmails");
 
-    private static final String LEFT = "SELECT m.email_key, m.email FROM list_members m WHERE m.list_id = ? AND m.email_key > ? "
+    private static final String LEFT = "SELECT m.email_key, m.email, m.pending FROM list_members m WHERE m.list_id = ? AND m.email_key > ? "
             + "AND NOT EXISTS (SELECT 1 FROM run_members r WHERE r.run_id = ? AND r.email_key = m.email_key) "
             + "ORDER BY m.list_id, m.email_key FETCH FIRST ? ROWS ONLY";
-    private static final String INSERT = "INSERT INTO list_members (list_id, email_key, email) VALUES (?, ?, ?)";
-    private static final String MERGE = "MERGE INTO list_members t USING (VALUES (CAST(? AS BIGINT), CAST(? AS VARCHAR(320)), "
+    // a batch is written as pending before its call, and settled when the answer has been read
+    private static final String INSERT_PENDING = "INSERT INTO list_members (list_id, email_key, email, pending) VALUES (?, ?, ?, TRUE)";
+    private static final String MERGE_PENDING = "MERGE INTO list_members t USING (VALUES (CAST(? AS BIGINT), CAST(? AS VARCHAR(320)), "
             + "CAST(? AS VARCHAR(320)))) AS v(list_id, email_key, email) ON t.list_id = v.list_id AND t.email_key = v.email_key "
-            + "WHEN NOT MATCHED THEN INSERT (list_id, email_key, email) VALUES (v.list_id, v.email_key, v.email)";
+            + "WHEN MATCHED THEN UPDATE SET pending = TRUE "
+            + "WHEN NOT MATCHED THEN INSERT (list_id, email_key, email, pending) VALUES (v.list_id, v.email_key, v.email, TRUE)";
+    private static final String MARK_PENDING = "UPDATE list_members SET pending = TRUE WHERE list_id = ? AND email_key = ?";
+    private static final String SETTLE = "UPDATE list_members SET pending = FALSE WHERE list_id = ? AND email_key = ?";
+    private static final String DELETE = "DELETE FROM list_members WHERE list_id = ? AND email_key = ?";
 
-    // which of a page's keys the list holds: driven by the keys, one index lookup each (an IN list,
-    // or IN (UNNEST(?)), makes HSQLDB scan the whole list for every page)
+    // which of a page's keys the list is known to hold (a pending member may not be in it): driven by
+    // the keys, one index lookup each (an IN list, or IN (UNNEST(?)), makes HSQLDB scan the whole list
+    // for every page)
     private static final String IN_SNAPSHOT = "SELECT m.email_key FROM UNNEST(CAST(? AS VARCHAR(320) ARRAY)) AS k(email_key) "
-            + "JOIN list_members m ON m.list_id = ? AND m.email_key = k.email_key";
+            + "JOIN list_members m ON m.list_id = ? AND m.email_key = k.email_key AND m.pending = FALSE";
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(IterableLists.class);
     private final ObjectMapper mapper = new ObjectMapper();
@@ -118,13 +126,7 @@ public class IterableLists {
             run.join(new ArrayList<>(members));
             return;
         }
-        String[] keys = members.stream().map(member -> member[0]).toArray(String[]::new);
-        Set<String> inList = new HashSet<>(jdbc.query(connection -> {
-            PreparedStatement select = connection.prepareStatement(IN_SNAPSHOT);
-            select.setArray(1, connection.createArrayOf("VARCHAR", keys));
-            select.setLong(2, run.getListId());
-            return select;
-        }, (rs, i) -> rs.getString(1)));
+        Set<String> inList = inSnapshot(run, members);
         List<String[]> joiners = new ArrayList<>(members.size());
         for (String[] member : members) {
             if (inList.contains(member[0])) {
@@ -136,9 +138,29 @@ public class IterableLists {
         run.join(joiners);
     }
 
-    /** The next batch of joiners, at most bridge.exports.batch-size. */
+    private Set<String> inSnapshot(ExportRun run, List<String[]> members) {
+        String[] keys = members.stream().map(member -> member[0]).toArray(String[]::new);
+        return new HashSet<>(jdbc.query(connection -> {
+            PreparedStatement select = connection.prepareStatement(IN_SNAPSHOT);
+            select.setArray(1, connection.createArrayOf("VARCHAR", keys));
+            select.setLong(2, run.getListId());
+            return select;
+        }, (rs, i) -> rs.getString(1)));
+    }
+
+    /**
+     * The next batch of joiners, at most bridge.exports.batch-size, written to the snapshot as pending
+     * first. Outside a full refresh no joiner is known to be in the list already (queueJoiners).
+     */
     public void subscribeRequest(Exchange exchange, @ExchangeProperty("run") ExportRun run) {
-        bulkRequest(exchange, run, run.takeJoiners());
+        List<String[]> batch = run.takeJoiners();
+        run.batchKnownInList(run.fullRefresh() && !run.snapshotEmpty() ? inSnapshot(run, batch) : Set.of());
+        List<Object[]> rows = new ArrayList<>(batch.size());
+        for (String[] member : batch) {
+            rows.add(new Object[] {run.getListId(), member[0], member[1]});
+        }
+        jdbc.batchUpdate(run.snapshotEmpty() ? INSERT_PENDING : MERGE_PENDING, rows);
+        bulkRequest(exchange, run, batch);
     }
 
     /** Starts unsubscribing who left: nobody can have left a list that held nobody as the run began. */
@@ -165,30 +187,38 @@ public class IterableLists {
                 failures.add(new Object[] {run.getId(), email.asText(), "invalidEmails"});
             }
         }
-        List<String[]> acceptedMembers = new ArrayList<>();
-        List<Object[]> accepted = new ArrayList<>();
+        // settle the batch: who Iterable accepted is in (subscribe) or out (unsubscribe); who it
+        // refused is where they were before the call
+        Set<String> knownInList = run.batchKnownInList();
+        List<Object[]> settle = new ArrayList<>();
+        List<Object[]> delete = new ArrayList<>();
+        int changed = 0;
         for (String[] member : run.batch()) {
+            Object[] key = {run.getListId(), member[0]};
             String kind = failed.get(member[0]);
+            boolean wasIn = knownInList.contains(member[0]);
             if (kind != null) {
                 run.report(distinctId(member), member[1], "failed", kind);
+                if (wasIn) {
+                    settle.add(key);
+                } else if (run.phase() == Phase.SUBSCRIBE) {
+                    delete.add(key);
+                } // an unsubscribe refused for a member of unknown standing stays pending: tried again next run
+            } else if (run.phase() == Phase.SUBSCRIBE) {
+                settle.add(key);
+                changed += wasIn ? 0 : 1;
+                run.report(distinctId(member), member[1], wasIn ? "unchanged" : "added", "");
             } else {
-                acceptedMembers.add(member);
-                accepted.add(run.phase() == Phase.SUBSCRIBE
-                        ? new Object[] {run.getListId(), member[0], member[1]}
-                        : new Object[] {run.getListId(), member[0]});
+                delete.add(key);
+                changed++;
+                run.report("", member[1], "removed", "left the cohort");
             }
         }
-        int changed = 0;
-        if (run.phase() == Phase.SUBSCRIBE) {
-            int[] counts = jdbc.batchUpdate(run.snapshotEmpty() ? INSERT : MERGE, accepted);
-            for (int i = 0; i < counts.length; i++) {
-                changed += counts[i] > 0 ? 1 : 0;
-                run.report(distinctId(acceptedMembers.get(i)), acceptedMembers.get(i)[1], counts[i] > 0 ? "added" : "unchanged", "");
-            }
-        } else if (!accepted.isEmpty()) {
-            jdbc.batchUpdate("DELETE FROM list_members WHERE list_id = ? AND email_key = ?", accepted);
-            changed = accepted.size();
-            acceptedMembers.forEach(member -> run.report("", member[1], "removed", "left the cohort"));
+        if (!settle.isEmpty()) {
+            jdbc.batchUpdate(SETTLE, settle);
+        }
+        if (!delete.isEmpty()) {
+            jdbc.batchUpdate(DELETE, delete);
         }
         if (!failures.isEmpty()) {
             jdbc.batchUpdate("INSERT INTO sync_run_failures (run_id, email, reason) VALUES (?, ?, ?)", failures);
@@ -199,11 +229,19 @@ public class IterableLists {
         }
     }
 
+    /** The next batch of leavers, written to the snapshot as pending before the call. */
     private void nextLeavers(Exchange exchange, ExportRun run) {
+        Set<String> knownInList = new HashSet<>();
         run.nextBatch(run.snapshotEmpty() ? List.of()
-                : jdbc.query(LEFT, (rs, i) -> new String[] {rs.getString(1), rs.getString(2)},
-                        run.getListId(), run.lastKey(), run.getId(), batchSize));
+                : jdbc.query(LEFT, (rs, i) -> {
+                    if (!rs.getBoolean(3)) {
+                        knownInList.add(rs.getString(1));
+                    }
+                    return new String[] {rs.getString(1), rs.getString(2)};
+                }, run.getListId(), run.lastKey(), run.getId(), batchSize));
+        run.batchKnownInList(knownInList);
         if (run.isBatchPending()) {
+            jdbc.batchUpdate(MARK_PENDING, run.batch().stream().map(member -> new Object[] {run.getListId(), member[0]}).toList());
             bulkRequest(exchange, run, run.batch());
         }
     }
