@@ -5,6 +5,7 @@
 # saw a protocol violation says so and the script fails.
 #
 #   bench/cohort-export.sh            # MEMBERS=1000000 CHURN_PERCENT=1 RUNS=3
+#   JAR=/path/to/other.jar bench/cohort-export.sh   # another build of the bundle, to compare
 #
 # Reports, per run: the first full sync's wall time and the bundle's peak heap, then a re-sync
 # after CHURN_PERCENT % of the members left and as many joined, with its Iterable write calls.
@@ -17,7 +18,7 @@ RUNS=${RUNS:-3}
 PORT=${BENCH_PORT:-18381}; MP=18391; IT=18392; CTL=18393
 ADMIN=bench-admin:bench-password # the control plane's ADMIN, for this run only
 
-JAR=$(ls target/mixpanel-iterable-bridge-*.jar 2>/dev/null | grep -v original | head -1 || true)
+JAR=${JAR:-$(ls target/mixpanel-iterable-bridge-*.jar 2>/dev/null | grep -v original | head -1 || true)}
 if [ -z "$JAR" ]; then
   mvn -q -B package -DskipTests
   JAR=$(ls target/mixpanel-iterable-bridge-*.jar | grep -v original | head -1)
@@ -80,8 +81,8 @@ for run in $(seq 1 "$RUNS"); do
     echo "the stand-ins saw protocol violations: $(echo "$after" | json 'd["violations"]')" >&2
     exit 1
   fi
-  echo "$(seconds "$first") $peak $writes" >> "$WORK/summary"
+  echo "$(seconds "$first") $peak $writes $(seconds "$second")" >> "$WORK/summary"
   kill $SAMPLER $BRIDGE $FAKES 2>/dev/null || true; wait $BRIDGE $FAKES 2>/dev/null || true; SAMPLER=; BRIDGE=; FAKES=
 done
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-echo "median of $RUNS: first full sync $(cut -d' ' -f1 "$WORK/summary" | median) s, peak heap $(cut -d' ' -f2 "$WORK/summary" | median) MiB, re-sync Iterable write calls $(cut -d' ' -f3 "$WORK/summary" | median)"
+echo "median of $RUNS: first full sync $(cut -d' ' -f1 "$WORK/summary" | median) s, peak heap $(cut -d' ' -f2 "$WORK/summary" | median) MiB, re-sync Iterable write calls $(cut -d' ' -f3 "$WORK/summary" | median) in $(cut -d' ' -f4 "$WORK/summary" | median) s"

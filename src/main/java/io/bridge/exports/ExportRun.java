@@ -1,14 +1,19 @@
 package io.bridge.exports;
 
-import io.bridge.mixpanel.MixpanelBudget;
+import io.bridge.iterable.ListSync;
+import io.bridge.mixpanel.CohortMember;
+import io.bridge.mixpanel.CohortPage;
+import io.bridge.mixpanel.CohortQuery;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The state of one cohort export run while its route runs; travels as exchange property
- * {@code run}. Counters end up in {@code sync_runs}.
+ * {@code run}. Counters end up in {@code sync_runs}. To the Mixpanel adapter it is the reader of a
+ * cohort ({@link CohortQuery}), to the Iterable adapter the keeper of a list ({@link ListSync}).
  */
-public class ExportRun implements MixpanelBudget.SlotHolder {
+public class ExportRun implements CohortQuery, ListSync {
 
     public enum Phase { SUBSCRIBE, UNSUBSCRIBE }
 
@@ -61,16 +66,16 @@ public class ExportRun implements MixpanelBudget.SlotHolder {
     boolean morePages = true;
 
     // Iterable: the snapshot was empty when the run found the list (a first sync: nobody can have
-    // left, and nobody read is in it yet), the new members of the page just read, the joiners
-    // waiting for a subscribe batch, the batch in flight, and where the next leavers' batch starts
+    // left, and nobody read is in it yet), the joiners waiting for a subscribe batch, the batch in
+    // flight (and which of its members the snapshot held as settled before the call), and where the
+    // next leavers' batch starts
     boolean snapshotEmpty;
     int batchSize = 1000;
     final SeenEmails seen = new SeenEmails();
-    final List<String[]> pageMembers = new ArrayList<>(); // {email_key, email, distinct_id}
-    final List<String[]> joiners = new ArrayList<>();
+    final List<CohortMember> joiners = new ArrayList<>();
     Phase phase = Phase.SUBSCRIBE;
-    final List<String[]> batch = new ArrayList<>();
-    java.util.Set<String> batchKnownInList = java.util.Set.of(); // keys of the batch the list held for sure before its call
+    final List<CohortMember> batch = new ArrayList<>();
+    Set<String> batchKnownInList = Set.of();
     String lastKey = "";
 
     /** The API of the Iterable data centre this run writes to. */
@@ -129,37 +134,72 @@ public class ExportRun implements MixpanelBudget.SlotHolder {
         this.mixpanelSlot = slot;
     }
 
+    @Override
+    public long cohortId() {
+        return cohortId;
+    }
+
+    @Override
     public String sessionId() {
         return sessionId;
     }
 
+    @Override
     public int page() {
         return page;
     }
 
+    @Override
     public void mixpanelCall() {
         mixpanelCalls++;
     }
 
+    @Override
+    public String listName() {
+        return listName;
+    }
+
+    @Override
+    public Long listId() {
+        return listId;
+    }
+
+    @Override
+    public String listDescription() {
+        return "Mixpanel cohort " + cohortId + ", kept in sync by the Mixpanel-Iterable bridge";
+    }
+
+    @Override
     public void iterableCall() {
         iterableCalls++;
     }
 
-    /** One page of members read: the next page (if any) uses this session. */
-    /** Adds a lower-case email to those read; false when an earlier member of this run had it. */
-    public boolean firstWithEmail(String emailKey) {
-        return seen.add(emailKey);
+    /** A page of members read: the next page (if any) uses its session. */
+    public List<CohortMember> pageRead(CohortPage page) {
+        sessionId = page.sessionId();
+        this.page++;
+        cohortMembers += page.members().size();
+        morePages = page.more();
+        return page.members();
     }
 
-    public void pageRead(String session, int members, List<String[]> newEmails, int withoutEmail, boolean more) {
-        sessionId = session;
-        page++;
-        cohortMembers += members;
-        withEmail += newEmails.size();
-        pageMembers.clear();
-        pageMembers.addAll(newEmails);
-        skippedNoEmail += withoutEmail;
-        morePages = more && session != null;
+    /** False when an earlier member of this run had the same email (each is sent once). */
+    public boolean firstWithEmail(CohortMember member) {
+        return seen.add(member.emailKey());
+    }
+
+    public void noEmail(CohortMember member) {
+        skippedNoEmail++;
+        report(member.distinctId(), "", "skipped-no-email", "set $email on the user profile");
+    }
+
+    public void duplicateEmail(CohortMember member) {
+        report(member.distinctId(), member.email(), "skipped-duplicate-email", "an earlier member has the same email");
+    }
+
+    /** The members of a page that have an email no earlier member of this run had. */
+    public void withEmail(List<CohortMember> members) {
+        withEmail += members.size();
     }
 
     public void useList(long id) {
@@ -174,7 +214,7 @@ public class ExportRun implements MixpanelBudget.SlotHolder {
         return phase;
     }
 
-    public List<String[]> batch() {
+    public List<CohortMember> batch() {
         return batch;
     }
 
@@ -187,11 +227,11 @@ public class ExportRun implements MixpanelBudget.SlotHolder {
     }
 
     /** The keys of the batch in flight that the snapshot held as settled members before the call. */
-    public java.util.Set<String> batchKnownInList() {
+    public Set<String> batchKnownInList() {
         return batchKnownInList;
     }
 
-    public void batchKnownInList(java.util.Set<String> keys) {
+    public void batchKnownInList(Set<String> keys) {
         this.batchKnownInList = keys;
     }
 
@@ -199,12 +239,13 @@ public class ExportRun implements MixpanelBudget.SlotHolder {
         return lastKey;
     }
 
-    /** The next leavers to unsubscribe. */
-    public void nextBatch(List<String[]> rows) {
+    /** The next leavers to unsubscribe, read from the snapshot in email_key order. */
+    public void nextBatch(List<CohortMember> leavers, Set<String> knownInList) {
         batch.clear();
-        batch.addAll(rows);
-        if (!rows.isEmpty()) {
-            lastKey = rows.get(rows.size() - 1)[0];
+        batch.addAll(leavers);
+        batchKnownInList = knownInList;
+        if (!leavers.isEmpty()) {
+            lastKey = leavers.get(leavers.size() - 1).emailKey();
         }
     }
 
@@ -216,20 +257,9 @@ public class ExportRun implements MixpanelBudget.SlotHolder {
         this.snapshotEmpty = empty;
     }
 
-    /** The members of the page just read that are new to this run (each email once per run). */
-    public List<String[]> pageMembers() {
-        return pageMembers;
-    }
-
-    /** True when the page just read brought members that may have to join the list. */
-    public boolean isPageHasMembers() {
-        return !pageMembers.isEmpty();
-    }
-
     /** Queues members that are not in the list yet (every member on a full refresh). */
-    public void join(List<String[]> members) {
+    public void join(List<CohortMember> members) {
         joiners.addAll(members);
-        pageMembers.clear();
     }
 
     /** True when a full subscribe batch is waiting. */
@@ -243,8 +273,8 @@ public class ExportRun implements MixpanelBudget.SlotHolder {
     }
 
     /** Moves the next batch of joiners into the batch in flight. */
-    public List<String[]> takeJoiners() {
-        List<String[]> next = joiners.subList(0, Math.min(batchSize, joiners.size()));
+    public List<CohortMember> takeJoiners() {
+        List<CohortMember> next = joiners.subList(0, Math.min(batchSize, joiners.size()));
         batch.clear();
         batch.addAll(next);
         next.clear();

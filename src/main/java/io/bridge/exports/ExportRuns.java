@@ -1,6 +1,9 @@
 package io.bridge.exports;
 
+import io.bridge.DbTimestamps;
 import io.bridge.iterable.IterableConnection;
+import io.bridge.mixpanel.CohortMember;
+import io.bridge.mixpanel.CohortPage;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.bridge.mixpanel.MixpanelBudget;
 import io.bridge.mixpanel.MixpanelProperties;
@@ -11,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.camel.Body;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
 import org.apache.camel.Header;
@@ -34,7 +38,7 @@ import org.springframework.stereotype.Component;
 public class ExportRuns {
 
     private static final Logger log = LoggerFactory.getLogger(ExportRuns.class);
-    static final Set<String> SYNC_TYPES = Set.of("one-time", "dynamic");
+    public static final Set<String> SYNC_TYPES = Set.of("one-time", "dynamic");
 
     private final JdbcTemplate jdbc;
     private final ExportProperties exports;
@@ -187,7 +191,7 @@ public class ExportRuns {
         run.batchSize = exports.batchSize();
         run.iterableBaseUrl = iterable.current().baseUrl();
         Object lastFull = export.get("last_full_refresh_at");
-        run.fullRefresh = lastFull == null || toInstant(lastFull).plus(exports.fullRefreshInterval()).isBefore(Instant.now());
+        run.fullRefresh = lastFull == null || DbTimestamps.toInstant(lastFull).plus(exports.fullRefreshInterval()).isBefore(Instant.now());
         run.id = insertRun(run);
         if (!claims.claim(cohortId, run.id)) {
             run.skipped = true;
@@ -226,6 +230,36 @@ public class ExportRuns {
     /** Between pages and batches: renews the run's claim on its cohort, or stops the run (see {@link RunClaims}). */
     public void heartbeat(@ExchangeProperty("run") ExportRun run) {
         claims.renew(run);
+    }
+
+    /** The cohort's name (body), as Mixpanel lists it: the list is named after it. */
+    public void cohortNamed(@Body String name, @ExchangeProperty("run") ExportRun run) {
+        run.cohortName(name);
+    }
+
+    /** A page of members read (body): the run's paging moves on; the page's members become the body. */
+    public List<CohortMember> pageRead(@Body CohortPage page, @ExchangeProperty("run") ExportRun run) {
+        return run.pageRead(page);
+    }
+
+    /** A member without an email (body): counted and reported. */
+    public void noEmail(@Body CohortMember member, @ExchangeProperty("run") ExportRun run) {
+        run.noEmail(member);
+    }
+
+    /** True when an earlier member of the run had the member's email (body); the email counts as seen from now on. */
+    public boolean seenBefore(@Body CohortMember member, @ExchangeProperty("run") ExportRun run) {
+        return !run.firstWithEmail(member);
+    }
+
+    /** A member whose email an earlier member had (body): reported. */
+    public void duplicateEmail(@Body CohortMember member, @ExchangeProperty("run") ExportRun run) {
+        run.duplicateEmail(member);
+    }
+
+    /** The page's members with an email new to the run (body): counted. */
+    public void withEmail(@Body List<CohortMember> members, @ExchangeProperty("run") ExportRun run) {
+        run.withEmail(members);
     }
 
     /** A cohort with members but none with an email cannot be matched in Iterable. */
@@ -301,20 +335,6 @@ public class ExportRuns {
                     + (body.length() > 500 ? body.substring(0, 500) : body);
         }
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    }
-
-    /** A TIMESTAMP WITH TIME ZONE as HSQLDB (OffsetDateTime) or PostgreSQL (Timestamp) returns it; null stays null. */
-    public static Instant toInstant(Object timestamp) {
-        if (timestamp == null) {
-            return null;
-        }
-        if (timestamp instanceof Timestamp t) {
-            return t.toInstant();
-        }
-        if (timestamp instanceof java.time.OffsetDateTime o) {
-            return o.toInstant();
-        }
-        return Instant.parse(timestamp.toString());
     }
 
     private static boolean blank(String s) {

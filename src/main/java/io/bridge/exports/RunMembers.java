@@ -1,7 +1,9 @@
 package io.bridge.exports;
 
+import io.bridge.mixpanel.CohortMember;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.camel.Body;
 import org.apache.camel.ExchangeProperty;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
@@ -38,16 +40,16 @@ public class RunMembers {
     }
 
     /**
-     * Stages the members of the page just read (each email once per run), in one transaction. A list
+     * Stages the page's members with an email (each email once per run), in one transaction. A list
      * that held nobody as the run began has no leavers to find, so such a run stages nothing.
      */
-    public void stage(@ExchangeProperty("run") ExportRun run) {
-        if (run.snapshotEmpty() || run.pageMembers().isEmpty()) {
+    public void stage(@Body List<CohortMember> members, @ExchangeProperty("run") ExportRun run) {
+        if (run.snapshotEmpty() || members.isEmpty()) {
             return;
         }
-        List<Object[]> rows = new ArrayList<>(run.pageMembers().size());
-        for (String[] member : run.pageMembers()) {
-            rows.add(new Object[] {run.getId(), member[0], member[1], member[2]});
+        List<Object[]> rows = new ArrayList<>(members.size());
+        for (CohortMember member : members) {
+            rows.add(new Object[] {run.getId(), member.emailKey(), member.email(), member.distinctId()});
         }
         transaction.executeWithoutResult(status -> jdbc.batchUpdate(INSERT, rows));
     }

@@ -1,6 +1,6 @@
 package io.bridge.iterable;
 
-import io.bridge.exports.ExportRuns;
+import io.bridge.DbTimestamps;
 import io.bridge.security.SecretBox;
 import java.sql.Timestamp;
 import java.time.Instant;
@@ -74,7 +74,7 @@ public class IterableConnection {
         boolean usable = connected && problem == null;
         return new State(usable, dataCenter, baseUrl(dataCenter),
                 !connected ? null : ref != null ? "environment variable " + ref : "stored encrypted",
-                usable ? (String) row.get("key_last4") : null, ExportRuns.toInstant(row.get("connected_at")), problem);
+                usable ? (String) row.get("key_last4") : null, DbTimestamps.toInstant(row.get("connected_at")), problem);
     }
 
     /**

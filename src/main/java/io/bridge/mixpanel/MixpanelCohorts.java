@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.bridge.ApiProblem;
 import io.bridge.exports.ExportRun;
-import io.bridge.exports.OutboundHttp;
+import io.bridge.OutboundHttp;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URLEncoder;
@@ -17,7 +17,6 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Locale;
 import org.apache.camel.Body;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
@@ -54,21 +53,24 @@ public class MixpanelCohorts {
         this.budget = budget;
     }
 
-    public void cohortsListRequest(Exchange exchange, @ExchangeProperty("run") ExportRun run) {
-        call(exchange, run);
+    public void cohortsListRequest(Exchange exchange, @ExchangeProperty("run") CohortQuery query) {
+        call(exchange, query, "/cohorts/list");
         exchange.getMessage().setBody("");
     }
 
-    public void acceptCohortsList(@Body InputStream body, @ExchangeProperty("run") ExportRun run) throws IOException {
-        JsonNode cohorts = readAnswer(body, run);
+    /**
+     * The cohort's name, from Mixpanel's cohorts/list; fails when the cohort does not exist, or when
+     * reading it takes more queries than the hour has left.
+     */
+    public String acceptCohortsList(@Body InputStream body, @ExchangeProperty("run") CohortQuery query) throws IOException {
+        JsonNode cohorts = readAnswer(body, query);
         for (JsonNode cohort : cohorts) {
-            if (cohort.path("id").asLong() == run.getCohortId()) {
-                run.cohortName(cohort.path("name").asText());
-                budget.ensureFits(run.getCohortId(), cohort.path("count").asLong(0), PAGE_SIZE);
-                return;
+            if (cohort.path("id").asLong() == query.cohortId()) {
+                budget.ensureFits(query.cohortId(), cohort.path("count").asLong(0), PAGE_SIZE);
+                return cohort.path("name").asText();
             }
         }
-        throw new IllegalArgumentException("cohort " + run.getCohortId() + " does not exist in Mixpanel project "
+        throw new IllegalArgumentException("cohort " + query.cohortId() + " does not exist in Mixpanel project "
                 + props.projectId() + ": check the cohort id, or whether the cohort was deleted");
     }
 
@@ -157,65 +159,54 @@ public class MixpanelCohorts {
     }
 
     /** The next page of members; the first page has no session_id. */
-    public void pageRequest(Exchange exchange, @ExchangeProperty("run") ExportRun run) {
-        call(exchange, run);
+    public void pageRequest(Exchange exchange, @ExchangeProperty("run") CohortQuery query) {
+        call(exchange, query, "/engage");
         StringBuilder form = new StringBuilder()
-                .append("filter_by_cohort=").append(encode("{\"id\":" + run.getCohortId() + "}"))
+                .append("filter_by_cohort=").append(encode("{\"id\":" + query.cohortId() + "}"))
                 .append("&output_properties=").append(encode(OUTPUT_PROPERTIES))
                 .append("&include_all_users=false");
-        String session = run.sessionId();
+        String session = query.sessionId();
         if (session != null) {
-            form.append("&session_id=").append(encode(session)).append("&page=").append(run.page());
+            form.append("&session_id=").append(encode(session)).append("&page=").append(query.page());
         }
         exchange.getMessage().setBody(form.toString());
     }
 
-    /**
-     * Reads a page: counts the members without an email, hands the run those whose email it had not
-     * seen yet, and says whether more pages follow.
-     */
-    public void acceptPage(@Body InputStream body, @ExchangeProperty("run") ExportRun run) throws IOException {
-        JsonNode page = readAnswer(body, run);
+    /** Reads a page of members: each member's distinct id and email, and whether more pages follow. */
+    public CohortPage acceptPage(@Body InputStream body, @ExchangeProperty("run") CohortQuery query) throws IOException {
+        JsonNode page = readAnswer(body, query);
         JsonNode results = page.path("results");
         int pageSize = page.path("page_size").asInt(PAGE_SIZE);
-        List<String[]> newEmails = new ArrayList<>(results.size());
-        int withoutEmail = 0;
+        List<CohortMember> members = new ArrayList<>(results.size());
         for (JsonNode member : results) {
-            String email = member.path("$properties").path("$email").asText("").trim();
-            String key = email.toLowerCase(Locale.ROOT);
-            String distinctId = member.path("$distinct_id").asText(null);
-            if (email.isEmpty()) {
-                withoutEmail++;
-                run.report(distinctId, "", "skipped-no-email", "set $email on the user profile");
-            } else if (run.firstWithEmail(key)) {
-                newEmails.add(new String[] {key, email, distinctId});
-            } else {
-                run.report(distinctId, email, "skipped-duplicate-email", "an earlier member has the same email");
-            }
+            members.add(new CohortMember(member.path("$distinct_id").asText(null), member.path("$properties").path("$email").asText(null)));
         }
-        run.pageRead(page.path("session_id").asText(null), results.size(), newEmails, withoutEmail,
-                results.size() >= pageSize && results.size() > 0);
+        String session = page.path("session_id").asText(null);
+        return new CohortPage(session, members, results.size() >= pageSize && results.size() > 0 && session != null);
     }
 
     /** Reads a query's answer; the query is over, so its max-concurrent slot is given back either way. */
-    private JsonNode readAnswer(InputStream body, ExportRun run) throws IOException {
+    private JsonNode readAnswer(InputStream body, CohortQuery query) throws IOException {
         try {
             return mapper.readTree(body);
         } finally {
-            budget.leave(run);
+            budget.leave(query);
         }
     }
 
-    private void call(Exchange exchange, ExportRun run) {
+    /** Readies a Query API call ({@code path} under /api/query) of a sync: a query of the hour, and a slot while it runs. */
+    private void call(Exchange exchange, CohortQuery query, String path) {
         budget.take();
-        budget.enter(run);
-        run.mixpanelCall();
-        authorize(OutboundHttp.request(exchange, "POST", "application/x-www-form-urlencoded", "project_id=" + encode(props.projectId())));
+        budget.enter(query);
+        query.mixpanelCall();
+        authorize(OutboundHttp.request(exchange, "POST", "application/x-www-form-urlencoded", "project_id=" + encode(props.projectId())))
+                .setHeader(Exchange.HTTP_PATH, path);
     }
 
-    private void authorize(org.apache.camel.Message request) {
+    private org.apache.camel.Message authorize(org.apache.camel.Message request) {
         request.setHeader("Authorization", "Basic " + Base64.getEncoder().encodeToString(
                 (props.username() + ":" + props.secret()).getBytes(StandardCharsets.UTF_8)));
+        return request;
     }
 
     private static String encode(String s) {

@@ -4,8 +4,9 @@ import static io.bridge.fakes.FakeMixpanel.members;
 import static org.assertj.core.api.Assertions.assertThat;
 import static io.bridge.support.Waiting.await;
 
-import io.bridge.BridgeApplication;
+import io.bridge.DbTimestamps;
 import io.bridge.exports.ExportRuns;
+import io.bridge.BridgeApplication;
 import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
 import io.bridge.support.BridgeTables;
@@ -82,7 +83,7 @@ class ClusterTest {
                     .allSatisfy(run -> assertThat(run.get("status")).isIn("succeeded", "running"));
             Set<Long> periods = new HashSet<>();
             for (Map<String, Object> run : runs) {
-                long period = ExportRuns.toInstant(run.get("started_at")).getEpochSecond() / 2;
+                long period = DbTimestamps.toInstant(run.get("started_at")).getEpochSecond() / 2;
                 assertThat(periods.add(period)).as("one run of cohort %d in period %d", cohort, period).isTrue();
             }
         }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.bridge.exports.ExportRuns;
+import io.bridge.DbTimestamps;
 import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
 import io.bridge.fakes.FakeMixpanel.Member;
@@ -109,7 +109,7 @@ class ReplicaKillTest {
 
         Map<String, Object> claim = jdbc.queryForMap("SELECT run_id, run_owner, run_heartbeat FROM cohort_exports WHERE cohort_id = 84");
         assertThat(claim).containsEntry("run_id", deadRun).containsEntry("run_owner", "A");
-        Instant lapses = ExportRuns.toInstant(claim.get("run_heartbeat")).plus(LEASE);
+        Instant lapses = DbTimestamps.toInstant(claim.get("run_heartbeat")).plus(LEASE);
         assertThat(jdbc.queryForObject("SELECT status FROM sync_runs WHERE id = ?", String.class, deadRun)).isEqualTo("running");
 
         // while A is dead: one member whose subscribe A saw answered leaves, one joins
@@ -130,7 +130,7 @@ class ReplicaKillTest {
                 Duration.ofSeconds(30), "B to take the cohort over and succeed");
         Map<String, Object> takeover = jdbc.queryForMap(
                 "SELECT id, started_at FROM sync_runs WHERE cohort_id = 84 AND status = 'succeeded' ORDER BY id FETCH FIRST 1 ROWS ONLY");
-        assertThat(ExportRuns.toInstant(takeover.get("started_at"))).as("B took over only once A's lease lapsed").isAfterOrEqualTo(lapses);
+        assertThat(DbTimestamps.toInstant(takeover.get("started_at"))).as("B took over only once A's lease lapsed").isAfterOrEqualTo(lapses);
         assertThat(jdbc.queryForList("SELECT status FROM sync_runs WHERE cohort_id = 84 AND id > ? AND id < ?", String.class,
                 deadRun, takeover.get("id"))).as("runs on B before the takeover").allSatisfy(status -> assertThat(status).isEqualTo("skipped"));
         Map<String, Object> dead = jdbc.queryForMap("SELECT status, error FROM sync_runs WHERE id = ?", deadRun);

@@ -1,7 +1,11 @@
-package io.bridge.exports;
+package io.bridge.api;
 
+import io.bridge.DbTimestamps;
 import io.bridge.ApiProblem;
 import io.bridge.StrictJson;
+import io.bridge.exports.ExportRun;
+import io.bridge.exports.ExportRuns;
+import io.bridge.exports.RunReports;
 import io.bridge.security.AuditLog;
 import java.io.IOException;
 import java.io.InputStream;
@@ -224,7 +228,7 @@ public class ExportApi {
     }
 
     private static String text(Object timestamp) {
-        Instant instant = ExportRuns.toInstant(timestamp);
+        Instant instant = DbTimestamps.toInstant(timestamp);
         return instant == null ? null : instant.toString();
     }
 

@@ -1,10 +1,11 @@
-package io.bridge.iterable;
+package io.bridge.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.bridge.ApiProblem;
 import io.bridge.StrictJson;
-import io.bridge.exports.OutboundHttp;
+import io.bridge.OutboundHttp;
+import io.bridge.iterable.IterableConnection;
 import io.bridge.mixpanel.MixpanelProperties;
 import io.bridge.security.AuditLog;
 import io.bridge.security.SecretBox;

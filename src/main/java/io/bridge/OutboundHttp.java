@@ -1,4 +1,4 @@
-package io.bridge.exports;
+package io.bridge;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
