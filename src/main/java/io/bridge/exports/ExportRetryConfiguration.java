@@ -63,7 +63,7 @@ class ExportRetryConfiguration {
      */
     @Bean
     Processor mixpanelRetryBudget(MixpanelBudget budget, MixpanelProperties mixpanel) {
-        String queryApi = mixpanel.baseUrl().replaceAll("/+$", "") + "/api/query/";
+        String queryApi = mixpanel.baseUrl().replaceAll("/+$", "") + "/api/query"; // the mixpanel-call route's endpoint
         return exchange -> {
             String endpoint = exchange.getProperty(Exchange.TO_ENDPOINT, String.class);
             if (endpoint != null && endpoint.startsWith(queryApi)) {
