@@ -14,8 +14,9 @@ import java.util.List;
  * Mixpanel's limits are its real ones (60 queries an hour, 5 at once) unless QUERIES_PER_HOUR
  * raises the hourly one, as a benchmark whose bundle has a larger budget must.
  *
- * <pre>java -Dloader.path=target/test-classes -Dloader.main=io.bridge.fakes.StandInServer -cp bridge.jar \
- *      org.springframework.boot.loader.launch.PropertiesLauncher MIXPANEL_PORT ITERABLE_PORT CONTROL_PORT MEMBERS [QUERIES_PER_HOUR]</pre>
+ * <pre>java -Dloader.main=io.bridge.fakes.StandInServer -cp bridge.jar org.springframework.boot.loader.launch.PropertiesLauncher \
+ *      MIXPANEL_PORT ITERABLE_PORT CONTROL_PORT MEMBERS [QUERIES_PER_HOUR]</pre>
+ * and {@code -Dloader.path=target/test-classes} before {@code -Dloader.main}: the stand-ins are test code, not in bridge.jar.
  */
 public final class StandInServer {
 
