@@ -4,6 +4,8 @@
 # k8s/base replace them without a new image.
 FROM eclipse-temurin:17-jre AS layers
 WORKDIR /build
+# the product jar alone: the stand-ins and the demo profile are test code, never in it (.ci/run checks
+# with jar tf); a -tests or -sources jar or the repackaged .jar.original cannot match this name
 COPY target/mixpanel-iterable-bridge-*-SNAPSHOT.jar bridge.jar
 RUN java -Djarmode=tools -jar bridge.jar extract --layers --launcher --destination extracted
 

@@ -7,6 +7,9 @@
 #   bench/cohort-export.sh            # MEMBERS=1000000 CHURN_PERCENT=1 RUNS=3
 #   JAR=/path/to/other.jar bench/cohort-export.sh   # another build of the bundle, to compare
 #
+# Ports: BENCH_PORT (18381), BENCH_MIXPANEL_PORT, BENCH_ITERABLE_PORT, BENCH_CONTROL_PORT (18391-18393),
+# and the bundle's JOLOKIA_PORT (8778).
+#
 # Reports, per run: the first full sync's wall time and the bundle's peak heap, then a re-sync
 # after CHURN_PERCENT % of the members left and as many joined, with its Iterable write calls.
 set -euo pipefail
@@ -15,11 +18,14 @@ cd "$(dirname "$0")/.."
 MEMBERS=${MEMBERS:-1000000}
 CHURN_PERCENT=${CHURN_PERCENT:-1}
 RUNS=${RUNS:-3}
-PORT=${BENCH_PORT:-18381}; MP=18391; IT=18392; CTL=18393
+PORT=${BENCH_PORT:-18381}; MP=${BENCH_MIXPANEL_PORT:-18391}; IT=${BENCH_ITERABLE_PORT:-18392}; CTL=${BENCH_CONTROL_PORT:-18393}
 ADMIN=bench-admin:bench-password # the control plane's ADMIN, for this run only
 
+# The stand-ins are test code: they run from this checkout's target/test-classes (which
+# `package -DskipTests` compiles; -Dmaven.test.skip would not), on the packaged jar's libraries.
+STANDINS=$PWD/target/test-classes
 JAR=${JAR:-$(ls target/mixpanel-iterable-bridge-*.jar 2>/dev/null | grep -v original | head -1 || true)}
-if [ -z "$JAR" ]; then
+if [ -z "$JAR" ] || [ ! -f "$STANDINS/io/bridge/fakes/StandInServer.class" ]; then
   mvn -q -B package -DskipTests
   JAR=$(ls target/mixpanel-iterable-bridge-*.jar | grep -v original | head -1)
 fi
@@ -47,10 +53,14 @@ print('%.1f' % (p(r['endedAt'])-p(r['startedAt'])).total_seconds())"; }
 QUERIES_PER_HOUR=1000000 # the bundle's budget and the Mixpanel stand-in's hourly limit
 echo "== cohort export: $MEMBERS members, bundle -Xmx256m, stand-ins allowing $QUERIES_PER_HOUR queries an hour, $(nproc) cores"
 for run in $(seq 1 "$RUNS"); do
-  java -Xmx3g ${STANDIN_JAVA_OPTS:-} -Dloader.main=io.bridge.fakes.StandInServer -cp "$JAR" org.springframework.boot.loader.launch.PropertiesLauncher \
+  java -Xmx3g ${STANDIN_JAVA_OPTS:-} -Dloader.path="$STANDINS" -Dloader.main=io.bridge.fakes.StandInServer \
+    -cp "$JAR" org.springframework.boot.loader.launch.PropertiesLauncher \
     $MP $IT $CTL "$MEMBERS" "$QUERIES_PER_HOUR" > "$WORK/fakes.log" 2>&1 &
   FAKES=$!
-  until grep -q "stand-ins ready" "$WORK/fakes.log"; do sleep 0.5; done
+  until grep -q "stand-ins ready" "$WORK/fakes.log"; do
+    kill -0 $FAKES 2>/dev/null || { echo "the stand-ins did not start (ports $MP $IT $CTL taken?):" >&2; cat "$WORK/fakes.log" >&2; exit 1; }
+    sleep 0.5
+  done
   rm -rf "$WORK/data"
   BRIDGE_DATA_DIR="$WORK/data" BRIDGE_MIXPANEL_BASEURL=http://127.0.0.1:$MP BRIDGE_MIXPANEL_PROJECTID=1 \
   BRIDGE_MIXPANEL_USERNAME=bench BRIDGE_MIXPANEL_SECRET=bench-secret BRIDGE_MIXPANEL_QUERIESPERHOUR=$QUERIES_PER_HOUR \
@@ -59,7 +69,10 @@ for run in $(seq 1 "$RUNS"); do
     java -Xmx256m ${BRIDGE_JAVA_OPTS:-} -jar "$JAR" --server.port=$PORT --logging.level.root=WARN \
       --logging.level.io.bridge.exports.ExportRuns=INFO > "$WORK/bridge.log" 2>&1 &
   BRIDGE=$!
-  until curl -sf -u "$ADMIN" -o /dev/null "http://127.0.0.1:$PORT/api/exports"; do sleep 0.5; done
+  until curl -sf -u "$ADMIN" -o /dev/null "http://127.0.0.1:$PORT/api/exports"; do
+    kill -0 $BRIDGE 2>/dev/null || { echo "the bundle did not start (port $PORT or JOLOKIA_PORT taken?):" >&2; tail -40 "$WORK/bridge.log" >&2; exit 1; }
+    sleep 0.5
+  done
   # peak heap: used = S0U + S1U + EU + OU (KiB), sampled every 200 ms
   ( while kill -0 $BRIDGE 2>/dev/null; do jstat -gc $BRIDGE 2>/dev/null | awk 'NR==2 { printf "%.0f\n", ($3+$4+$6+$8)/1024 }'; sleep 0.2; done ) > "$WORK/heap" &
   SAMPLER=$!

@@ -55,6 +55,10 @@ public abstract class FakeHttpApi implements AutoCloseable {
     static {
         // The JDK server writes a response's headers and body separately; without TCP_NODELAY a
         // small answer waits ~40 ms for the client's delayed ACK (Nagle), which no real API does.
+        // JVM-wide (sun.net.httpserver.ServerConfig reads it once, so no one server can have it),
+        // which is why the stand-ins are test code: it is set only in JVMs that run them (tests,
+        // bench/cohort-export.sh's stand-in process, the demo's mvn spring-boot:run), never by the
+        // product's jar or image. There, Jolokia's agent (the same JDK server) merely answers sooner.
         System.setProperty("sun.net.httpserver.nodelay", "true");
     }
 

@@ -16,6 +16,7 @@ import java.util.List;
  *
  * <pre>java -Dloader.main=io.bridge.fakes.StandInServer -cp bridge.jar org.springframework.boot.loader.launch.PropertiesLauncher \
  *      MIXPANEL_PORT ITERABLE_PORT CONTROL_PORT MEMBERS [QUERIES_PER_HOUR]</pre>
+ * and {@code -Dloader.path=target/test-classes} before {@code -Dloader.main}: the stand-ins are test code, not in bridge.jar.
  */
 public final class StandInServer {
 
