@@ -122,8 +122,10 @@ public class ListSnapshot {
 
     /**
      * The next batch of joiners, at most bridge.exports.batch-size, written to the snapshot as pending
-     * first. Outside a full refresh no joiner is known to be in the list already (queueJoiners).
+     * first, in one transaction (one commit per batch, not one per member: each commit is synced to
+     * disk). Outside a full refresh no joiner is known to be in the list already (queueJoiners).
      */
+    @Transactional
     public void subscribeRequest(Exchange exchange, @ExchangeProperty("run") ExportRun run) {
         List<CohortMember> batch = run.takeJoiners();
         run.batchKnownInList(run.fullRefresh() && !run.snapshotEmpty() ? inSnapshot(run, batch) : Set.of());
@@ -136,6 +138,7 @@ public class ListSnapshot {
     }
 
     /** Starts unsubscribing who left: nobody can have left a list that held nobody as the run began. */
+    @Transactional
     public void startUnsubscribing(Exchange exchange, @ExchangeProperty("run") ExportRun run) {
         run.startUnsubscribing();
         nextLeavers(exchange, run);
