@@ -15,7 +15,8 @@ CREATE TABLE forwarding_outbox (
     lease_until TIMESTAMP WITH TIME ZONE NOT NULL  -- claimable once this has passed (queued_at when new)
 );
 CREATE INDEX ix_forwarding_outbox_claim ON forwarding_outbox (claim_id);
-CREATE INDEX ix_forwarding_outbox_lease ON forwarding_outbox (lease_until, id);
+-- no index on lease_until: a claim reads the oldest rows by id (the primary key) and skips the few
+-- that are claimed; an index on the lease would make both databases read every waiting row first
 
 -- Events that Mixpanel refused (strict mode's failed_records), or that the bridge did not send
 -- because Mixpanel would refuse them (no usable distinct_id): never retried, kept with the reason.

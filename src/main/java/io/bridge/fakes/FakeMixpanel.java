@@ -105,6 +105,8 @@ public class FakeMixpanel extends FakeHttpApi {
     /** Events to refuse as failed_records: the test's rule and the message. */
     private final List<Map.Entry<java.util.function.Predicate<ObjectNode>, String>> refusals = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final java.util.concurrent.atomic.AtomicInteger importRequests = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile boolean keepEvents = true;
+    private static final ObjectNode COUNTED = JSON.createObjectNode();
     private volatile int importMaxEvents = IMPORT_MAX_EVENTS;
     private volatile int importMaxBytes = IMPORT_MAX_BYTES;
 
@@ -154,6 +156,17 @@ public class FakeMixpanel extends FakeHttpApi {
         this.importMaxEvents = maxEvents;
         this.importMaxBytes = maxBytes;
         return this;
+    }
+
+    /** false: imports are counted and deduplicated but the events not kept (a benchmark's millions; imported() then holds empty objects). */
+    public FakeMixpanel keepEvents(boolean keep) {
+        this.keepEvents = keep;
+        return this;
+    }
+
+    /** How many events are imported, once each as Mixpanel counts them. */
+    public int importedCount() {
+        return imported.size();
     }
 
     /** Refuses the events that match as strict mode does (failed_records with this message), importing the others. */
@@ -441,7 +454,7 @@ public class FakeMixpanel extends FakeHttpApi {
             received.merge(insertId, 1, Integer::sum);
             String key = event.path("event").asText() + "\u0000" + properties.path("distinct_id").asText() + "\u0000"
                     + properties.path("time").asText() + "\u0000" + insertId;
-            imported.putIfAbsent(key, (ObjectNode) event);
+            imported.putIfAbsent(key, keepEvents ? (ObjectNode) event : COUNTED);
         }
         ObjectNode answer = JSON.createObjectNode().put("code", failed.isEmpty() ? 200 : 400).put("num_records_imported", ok)
                 .put("status", failed.isEmpty() ? "OK" : "Bad Request");

@@ -382,7 +382,7 @@ public class Forwarder implements StoredEventsListener {
         Instant oldest = outbox.oldestQueuedAt();
         status.put("pending", outbox.pending());
         status.put("oldestPendingAt", oldest == null ? null : oldest.toString());
-        status.put("lagSeconds", oldest == null ? 0 : Math.max(0, Duration.between(oldest, now).toSeconds()));
+        status.put("lagSeconds", oldest == null ? 0.0 : Math.max(0, Duration.between(oldest, now).toMillis()) / 1000.0);
         status.put("forwarded", (long) forwarded.count());
         status.put("rejected", outbox.rejected());
         status.put("lastSuccessAt", lastSuccessAt == null ? null : lastSuccessAt.toString());

@@ -55,7 +55,7 @@ public class MixpanelEvents {
                 continue;
             }
             byte[] json = mapper.writeValueAsBytes(mixpanelEvent(event, distinctId));
-            if (!sent.isEmpty() && out.size() + json.length + 2 > maxBytes) {
+            if (!sent.isEmpty() && (out.size() + json.length + 2 > maxBytes || sent.size() >= MixpanelImport.MAX_EVENTS)) {
                 cutAt = event.id(); // this event and the rest go back to the outbox for the next batch
                 break;
             }

@@ -26,10 +26,11 @@ import org.springframework.transaction.support.TransactionTemplate;
  * the database, so that replicas never send the same rows while both live, and the rows of a
  * replica that died are claimed again once its lease lapses.
  *
- * <p>A claim is one UPDATE of the oldest claimable rows (lease lapsed) to the batch's claim id and
- * a new lease. On PostgreSQL its row choice is {@code FOR UPDATE SKIP LOCKED}: replicas claiming at
- * the same moment take different rows instead of queueing on the same ones. HSQLDB is embedded (one
- * process): the batches of the JVM take turns to claim, which is all there is to arbitrate.
+ * <p>A claim sets the batch's claim id and a new lease on the oldest claimable rows (lease lapsed).
+ * On PostgreSQL it is one UPDATE whose row choice is {@code FOR UPDATE SKIP LOCKED}: replicas
+ * claiming at the same moment take different rows instead of queueing on the same ones. HSQLDB is
+ * embedded (one process): the batches of the JVM take turns to claim, which is all there is to
+ * arbitrate.
  */
 @Component
 public class Outbox {
@@ -51,7 +52,7 @@ public class Outbox {
         this.tx.setIsolationLevel(TransactionDefinition.ISOLATION_READ_COMMITTED);
         this.postgres = isPostgres(jdbc);
         this.claimSql = "UPDATE forwarding_outbox SET claim_id = ?, lease_until = ? WHERE id IN (SELECT id FROM forwarding_outbox "
-                + "WHERE lease_until <= ? ORDER BY id FETCH FIRST ? ROWS ONLY" + (postgres ? " FOR UPDATE SKIP LOCKED" : "") + ")";
+                + "WHERE lease_until <= ? ORDER BY id FETCH FIRST ? ROWS ONLY FOR UPDATE SKIP LOCKED)";
         StringBuilder read = new StringBuilder();
         for (String table : TABLES) {
             read.append(read.isEmpty() ? "" : " UNION ALL ").append("SELECT o.id, o.event_table, e.dedup_key, e.event_name, e.email, ")
@@ -81,13 +82,20 @@ public class Outbox {
     Claim claim(int max, Duration lease) {
         String claimId = UUID.randomUUID().toString();
         Instant now = Instant.now();
+        Timestamp until = Timestamp.from(now.plus(lease));
         int claimed;
         if (postgres) {
-            claimed = jdbc.update(claimSql, claimId, Timestamp.from(now.plus(lease)), Timestamp.from(now), max);
+            claimed = jdbc.update(claimSql, claimId, until, Timestamp.from(now), max);
         } else {
+            // One process: its batches take turns, so the oldest claimable ids, then one UPDATE of
+            // their range by the primary key (HSQLDB would scan the table for an IN (subquery)).
             EMBEDDED_TURN.lock();
             try {
-                claimed = jdbc.update(claimSql, claimId, Timestamp.from(now.plus(lease)), Timestamp.from(now), max);
+                List<Long> ids = jdbc.queryForList("SELECT id FROM forwarding_outbox WHERE lease_until <= ? ORDER BY id "
+                        + "FETCH FIRST " + max + " ROWS ONLY", Long.class, Timestamp.from(now));
+                claimed = ids.isEmpty() ? 0 : jdbc.update("UPDATE forwarding_outbox SET claim_id = ?, lease_until = ? "
+                        + "WHERE id BETWEEN ? AND ? AND lease_until <= ?", claimId, until, ids.get(0), ids.get(ids.size() - 1),
+                        Timestamp.from(now));
             } finally {
                 EMBEDDED_TURN.unlock();
             }
