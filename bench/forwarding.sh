@@ -117,6 +117,7 @@ for run in $(seq 1 "$RUNS"); do
     maxlag=0
     ( while :; do
         curl -sf -u "admin:$ADMIN_PASSWORD" "http://127.0.0.1:$PORT/api/forwarding" | sed -E 's/.*"lagSeconds":([0-9.]+).*/\1/'
+        echo
         sleep 1
       done ) > "$WORK/lag.samples" &
     SAMPLER=$!

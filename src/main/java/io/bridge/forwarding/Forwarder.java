@@ -72,8 +72,13 @@ public class Forwarder implements StoredEventsListener {
     private volatile String lastError;
     private volatile Instant lastErrorAt;
     private volatile Instant lastSuccessAt;
-    /** A commit or a replay asked for a look at the outbox. */
-    private volatile boolean wanted;
+    /** Every worker should look at the outbox (start-up, a replay). */
+    private volatile boolean everyone;
+    /** A batch was full: more are waiting. */
+    private volatile boolean backlog;
+    /** Events committed since the last tick that started workers, and since when (System.nanoTime). */
+    private final java.util.concurrent.atomic.AtomicLong fresh = new java.util.concurrent.atomic.AtomicLong();
+    private volatile long freshSince;
     private volatile long lastPoll = System.nanoTime();
     private volatile long lagCheckedAt;
     private volatile double lag;
@@ -133,20 +138,28 @@ public class Forwarder implements StoredEventsListener {
 
     @Override
     public void stored(int events) {
-        wanted = true;
+        if (fresh.getAndAdd(events) == 0) {
+            freshSince = System.nanoTime();
+        }
     }
 
     // --- the route's steps ----------------------------------------------------------------------
 
-    /** Asks for a look at the outbox at the next tick (a commit, a replay). */
+    /** Every worker looks at the outbox at the next tick (start-up, a replay). */
     public void wake() {
-        wanted = true;
+        everyone = true;
     }
 
     /**
-     * Each tick of the route's timer: the workers to run now (body of the route's split), one per
-     * bridge.forwarding.workers, when a commit or a replay asked for it or poll-interval has passed;
-     * none (no database access) otherwise, or while forwarding is off, paused or backing off.
+     * Each tick of the route's timer: the workers to run now (body of the route's split), or none
+     * (no database access at all), and none while forwarding is off, paused or backing off.
+     * <ul>
+     * <li>every worker after a wake-up (start-up, a replay) or when the last batch was full (a backlog);</li>
+     * <li>as many as the events committed since the last tick fill batches (plus one), once they fill
+     *     a batch or the first of them waited bridge.forwarding.linger: under load, few large
+     *     requests rather than one per commit (what a request costs is mostly per request);</li>
+     * <li>one every poll-interval (events of other replicas, lapsed claims, the end of a back-off).</li>
+     * </ul>
      */
     public List<Integer> due() {
         long now = System.nanoTime();
@@ -155,12 +168,24 @@ public class Forwarder implements StoredEventsListener {
             lastPoll = now;
             polls.incrementAndGet();
         }
-        if (!(wanted || polling) || !mayTry()) {
+        int batch = batchLimit.get();
+        long committed = fresh.get();
+        int n = 0;
+        if (everyone || backlog) {
+            n = props.workers();
+        } else if (committed >= batch || (committed > 0 && now - freshSince >= props.linger().toNanos())) {
+            n = (int) Math.min(props.workers(), committed / batch + 1);
+        } else if (polling) {
+            n = 1;
+        }
+        if (n == 0 || !mayTry()) {
             return List.of();
         }
-        wanted = false;
-        List<Integer> workers = new ArrayList<>(props.workers());
-        for (int i = 1; i <= props.workers(); i++) {
+        everyone = false;
+        backlog = false;
+        fresh.set(0);
+        List<Integer> workers = new ArrayList<>(n);
+        for (int i = 1; i <= n; i++) {
             workers.add(i);
         }
         return workers;
@@ -189,6 +214,9 @@ public class Forwarder implements StoredEventsListener {
             return null;
         }
         exchange.setProperty(MORE, true);
+        if (claim.events().size() >= limit) {
+            backlog = true; // the next tick starts every worker
+        }
         return claim;
     }
 

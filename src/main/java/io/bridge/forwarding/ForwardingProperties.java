@@ -13,6 +13,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param workers           batches in flight at once on this replica
  * @param batchEvents       most events in one request (Mixpanel: 2,000)
  * @param batchBytes        most bytes of uncompressed JSON in one request (Mixpanel: 10 MB)
+ * @param linger            how long events of the intake's commits wait to fill a batch before they are sent anyway
  * @param pollInterval      how often a replica looks for events nobody woke it for (other replicas', retries, replays)
  * @param lease             how long a claimed batch is this replica's; a claim not settled by then is taken again
  * @param retryDelay        first wait after a 429, 5xx or timeout; doubles on each failure in a row
@@ -26,6 +27,7 @@ public record ForwardingProperties(
         @DefaultValue("4") int workers,
         @DefaultValue("2000") int batchEvents,
         @DefaultValue("10000000") int batchBytes,
+        @DefaultValue("500ms") Duration linger,
         @DefaultValue("1s") Duration pollInterval,
         @DefaultValue("2m") Duration lease,
         @DefaultValue("2s") Duration retryDelay,
