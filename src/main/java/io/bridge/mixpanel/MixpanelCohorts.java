@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -204,8 +203,7 @@ public class MixpanelCohorts {
     }
 
     private org.apache.camel.Message authorize(org.apache.camel.Message request) {
-        request.setHeader("Authorization", "Basic " + Base64.getEncoder().encodeToString(
-                (props.username() + ":" + props.secret()).getBytes(StandardCharsets.UTF_8)));
+        request.setHeader("Authorization", props.authorization());
         return request;
     }
 

@@ -16,6 +16,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param cohortsCacheTtl  how long the control plane's listing of the project's cohorts is reused (0: never)
  * @param reservedForSyncs queries of the hourly budget the control plane's listing never takes: they are the syncs'
  * @param slotLease        how long a replica's max-concurrent slot outlives the replica (renewed while it lives)
+ * @param ingestionUrl     Ingestion API region (Import Events): https://api.mixpanel.com (US),
+ *                         https://api-eu.mixpanel.com, https://api-in.mixpanel.com
  */
 @ConfigurationProperties("bridge.mixpanel")
 public record MixpanelProperties(
@@ -27,10 +29,32 @@ public record MixpanelProperties(
         @DefaultValue("5") int maxConcurrent,
         @DefaultValue("60s") Duration cohortsCacheTtl,
         @DefaultValue("40") int reservedForSyncs,
-        @DefaultValue("60s") Duration slotLease) {
+        @DefaultValue("60s") Duration slotLease,
+        @DefaultValue("https://api.mixpanel.com") String ingestionUrl) {
+
+    /** The service account's settings that are not set, by their environment names (none: the account is configured). */
+    public java.util.List<String> missingSettings() {
+        java.util.List<String> missing = new java.util.ArrayList<>();
+        if (projectId == null || projectId.isBlank()) {
+            missing.add("BRIDGE_MIXPANEL_PROJECTID");
+        }
+        if (username == null || username.isBlank()) {
+            missing.add("BRIDGE_MIXPANEL_USERNAME");
+        }
+        if (secret == null || secret.isBlank()) {
+            missing.add("BRIDGE_MIXPANEL_SECRET");
+        }
+        return missing;
+    }
+
+    /** The service account's HTTP Basic Authorization header value (never logged). */
+    public String authorization() {
+        return "Basic " + java.util.Base64.getEncoder().encodeToString(
+                (username + ":" + secret).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
 
     @Override
     public String toString() {
-        return "MixpanelProperties[baseUrl=" + baseUrl + ", projectId=" + projectId + "]";
+        return "MixpanelProperties[baseUrl=" + baseUrl + ", ingestionUrl=" + ingestionUrl + ", projectId=" + projectId + "]";
     }
 }

@@ -23,6 +23,7 @@ import org.apache.camel.Header;
 import org.apache.camel.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
@@ -55,8 +56,13 @@ public class EventStore implements SmartLifecycle {
     private final BlockingQueue<Delivery> queue;
     private volatile boolean running;
     private Thread writer;
+    /** Told of each transaction's new events (the Mixpanel forwarding outbox); resolved at start. */
+    private final ObjectProvider<StoredEventsListener> listenerProvider;
+    private List<StoredEventsListener> listeners = List.of();
 
-    public EventStore(DataSource dataSource, EventStoreProperties props, MeterRegistry meters) {
+    public EventStore(DataSource dataSource, EventStoreProperties props, MeterRegistry meters,
+            ObjectProvider<StoredEventsListener> listeners) {
+        this.listenerProvider = listeners;
         for (String table : INSERTS.keySet()) {
             storedEvents.put(table, Counter.builder("bridge.webhook.events").description("Iterable events stored, by table")
                     .tag("table", table).register(meters));
@@ -215,18 +221,38 @@ public class EventStore implements SmartLifecycle {
                 int[] stored = new int[batch.size()];
                 int[] events = new int[batch.size()];
                 Map<String, Integer> storedPerTable = new HashMap<>();
+                List<StoredEventsListener.StoredEvent> fresh = listeners.isEmpty() ? null : new ArrayList<>();
                 for (Map.Entry<String, PreparedStatement> entry : statements.entrySet()) {
                     int[] counts = entry.getValue().executeBatch();
                     List<Integer> owner = owners.get(entry.getKey());
+                    List<Row> written = fresh == null ? null : rowsOf(batch, entry.getKey());
                     for (int i = 0; i < counts.length; i++) {
                         stored[owner.get(i)] += counts[i] > 0 ? 1 : 0;
                         events[owner.get(i)]++;
                         storedPerTable.merge(entry.getKey(), counts[i] > 0 ? 1 : 0, Integer::sum);
+                        if (fresh != null && counts[i] > 0) {
+                            Row row = written.get(i);
+                            fresh.add(new StoredEventsListener.StoredEvent(row.table, row.event.dedupKey(), row.event.receivedAt()));
+                        }
+                    }
+                }
+                if (fresh != null && !fresh.isEmpty()) {
+                    for (StoredEventsListener listener : listeners) {
+                        listener.storing(connection, fresh);
                     }
                 }
                 connection.commit();
                 commits.increment();
                 storedPerTable.forEach((table, count) -> storedEvents.get(table).increment(count));
+                if (fresh != null && !fresh.isEmpty()) {
+                    for (StoredEventsListener listener : listeners) {
+                        try {
+                            listener.stored(fresh.size());
+                        } catch (RuntimeException e) { // committed: the deliveries' answer is 200 whatever a listener does now
+                            log.warn("after a commit, {} failed: {}", listener.getClass().getSimpleName(), describe(e));
+                        }
+                    }
+                }
                 List<StoreResult> results = new ArrayList<>(batch.size());
                 for (int d = 0; d < batch.size(); d++) {
                     results.add(new StoreResult(stored[d], events[d] - stored[d]));
@@ -241,6 +267,19 @@ public class EventStore implements SmartLifecycle {
                 }
             }
         }
+    }
+
+    /** The rows of the batch bound to one table's statement, in the order they were bound. */
+    private static List<Row> rowsOf(List<Delivery> batch, String table) {
+        List<Row> rows = new ArrayList<>();
+        for (Delivery delivery : batch) {
+            for (Row row : delivery.rows) {
+                if (row.table.equals(table)) {
+                    rows.add(row);
+                }
+            }
+        }
+        return rows;
     }
 
     private static void bind(PreparedStatement insert, Row row) throws SQLException {
@@ -330,6 +369,7 @@ public class EventStore implements SmartLifecycle {
 
     @Override
     public void start() {
+        listeners = listenerProvider.orderedStream().toList();
         running = true;
         writer = new Thread(this::writeLoop, "event-store-writer");
         writer.start();

@@ -37,9 +37,9 @@ public abstract class FakeHttpApi implements AutoCloseable {
     protected record Answer(int status, String contentType, String body) {
     }
 
-    /** A request as the stand-in read it: method, path, query and form parameters decoded, headers, body. */
+    /** A request as the stand-in read it: method, path, query and form parameters decoded, headers, body (and its bytes). */
     protected record Call(String method, String path, Map<String, String> query, com.sun.net.httpserver.Headers headers,
-            String body) {
+            String body, byte[] bytes) {
         public String header(String name) {
             return headers.getFirst(name);
         }
@@ -118,7 +118,8 @@ public abstract class FakeHttpApi implements AutoCloseable {
                 if (overLimit == null) {
                     gate.await(1, java.util.concurrent.TimeUnit.MINUTES);
                 }
-                String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+                byte[] bytes = exchange.getRequestBody().readAllBytes();
+                String body = new String(bytes, StandardCharsets.UTF_8);
                 String rawQuery = exchange.getRequestURI().getRawQuery();
                 Map<String, String> query;
                 try {
@@ -126,7 +127,7 @@ public abstract class FakeHttpApi implements AutoCloseable {
                 } catch (IllegalArgumentException notEncoded) {
                     query = null;
                 }
-                Call call = new Call(method, path, query == null ? Map.of() : query, exchange.getRequestHeaders(), body);
+                Call call = new Call(method, path, query == null ? Map.of() : query, exchange.getRequestHeaders(), body, bytes);
                 // checked even when a fault is injected: a malformed request is a violation whatever the answer
                 Answer refusal = query == null ? refuse(call, 400, "the query string is not URL-encoded: " + rawQuery) : check(call);
                 Fault fault = overLimit == null ? nextFault(path) : null;

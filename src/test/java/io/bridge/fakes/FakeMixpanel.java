@@ -43,6 +43,18 @@ import java.util.concurrent.ConcurrentHashMap;
  *     (400 here: Mixpanel would answer every profile), no {@code output_properties} (Mixpanel sends
  *     every property of every profile: this stand-in adds some), no {@code include_all_users=false}
  *     (Mixpanel may include distinct_ids without a profile), parameters engage does not know;</li>
+ * <li>{@code POST /import?strict=1&project_id=N} (Import Events, the Ingestion API): a JSON array
+ *     ({@code application/json}) or NDJSON ({@code application/x-ndjson}), gzip or not, at most 2,000
+ *     events and 10 MB uncompressed ({@link #importLimits} lowers them for a test: then 413/400
+ *     without a violation). Each event: {@code event} a non-empty string, {@code properties.time}
+ *     a number (seconds or milliseconds) after 1971-01-01 and at most an hour ahead,
+ *     {@code properties.distinct_id} a string that is no placeholder, {@code properties.$insert_id}
+ *     1-36 characters of letters, digits and '-', fewer than 255 properties. Strict mode answers 400
+ *     with {@code failed_records} for the events that break a rule, and imports the others; events
+ *     are deduplicated on (event, distinct_id, time, $insert_id) as Mixpanel does. Breaking a rule
+ *     the bridge can check itself (no strict=1, no $insert_id, a placeholder distinct_id, more than
+ *     2,000 events) is also a violation; a time out of range is the data's, not a violation.
+ *     {@link #refuseEvents} makes it refuse chosen events (a 400 partial success).</li>
  * <li>60 queries per hour and 5 at once per project ({@link #limits}; every page is a query): 429
  *     {@code "Query rate limit exceeded for project_id: N..."}, a violation, since the bundle keeps a
  *     budget to stay under them. Tests whose bundle has a larger budget raise them to match.</li>
@@ -77,6 +89,26 @@ public class FakeMixpanel extends FakeHttpApi {
     private volatile int maxConcurrent = MAX_CONCURRENT;
     /** When each query of the last hour arrived (System.nanoTime). */
     private final Deque<Long> hour = new ArrayDeque<>();
+
+    /** Import Events: at most this many events and uncompressed bytes per request (Mixpanel's). */
+    public static final int IMPORT_MAX_EVENTS = 2000;
+    public static final int IMPORT_MAX_BYTES = 10_000_000;
+    private static final java.util.regex.Pattern INSERT_ID = java.util.regex.Pattern.compile("[A-Za-z0-9-]{1,36}");
+    private static final Set<String> PLACEHOLDER_IDS = Set.of("anon", "anonymous", "null", "none", "nil", "undefined", "unknown",
+            "0", "-1", "00000000-0000-0000-0000-000000000000", "n/a", "na", "<nil>", "true", "false", "[]", "{}");
+    private static final long YEAR_1971_MS = 31_536_000_000L;
+
+    /** The events imported, once each, by (event, distinct_id, time, $insert_id), in the order they came. */
+    private final Map<String, ObjectNode> imported = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
+    /** How often each $insert_id arrived in an accepted event (retries and replays arrive again). */
+    private final Map<String, Integer> received = new ConcurrentHashMap<>();
+    /** Events to refuse as failed_records: the test's rule and the message. */
+    private final List<Map.Entry<java.util.function.Predicate<ObjectNode>, String>> refusals = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.concurrent.atomic.AtomicInteger importRequests = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile boolean keepEvents = true;
+    private static final ObjectNode COUNTED = JSON.createObjectNode();
+    private volatile int importMaxEvents = IMPORT_MAX_EVENTS;
+    private volatile int importMaxBytes = IMPORT_MAX_BYTES;
 
     public FakeMixpanel(String projectId, String username, String secret) {
         this(0, projectId, username, secret);
@@ -119,6 +151,60 @@ public class FakeMixpanel extends FakeHttpApi {
         this.pageSize = size;
     }
 
+    /** Lowers Import's limits for a test (events, uncompressed bytes per request); Mixpanel's are 2,000 and 10 MB. */
+    public FakeMixpanel importLimits(int maxEvents, int maxBytes) {
+        this.importMaxEvents = maxEvents;
+        this.importMaxBytes = maxBytes;
+        return this;
+    }
+
+    /** false: imports are counted and deduplicated but the events not kept (a benchmark's millions; imported() then holds empty objects). */
+    public FakeMixpanel keepEvents(boolean keep) {
+        this.keepEvents = keep;
+        return this;
+    }
+
+    /** How many events are imported, once each as Mixpanel counts them. */
+    public int importedCount() {
+        return imported.size();
+    }
+
+    /** Refuses the events that match as strict mode does (failed_records with this message), importing the others. */
+    public void refuseEvents(java.util.function.Predicate<ObjectNode> which, String message) {
+        refusals.add(Map.entry(which, message));
+    }
+
+    /** The events imported, once each as Mixpanel counts them, in the order they came. */
+    public List<ObjectNode> imported() {
+        synchronized (imported) {
+            return List.copyOf(imported.values());
+        }
+    }
+
+    /** How many times an event with this $insert_id came in an import request that Mixpanel took. */
+    public int receivedTimes(String insertId) {
+        return received.getOrDefault(insertId, 0);
+    }
+
+    /** Events that came in accepted requests, duplicates included. */
+    public int receivedEvents() {
+        return received.values().stream().mapToInt(Integer::intValue).sum();
+    }
+
+    public int importRequests() {
+        return importRequests.get();
+    }
+
+    /** Forgets imported events, refusals and lowered limits. */
+    public void resetImports() {
+        imported.clear();
+        received.clear();
+        refusals.clear();
+        importRequests.set(0);
+        importMaxEvents = IMPORT_MAX_EVENTS;
+        importMaxBytes = IMPORT_MAX_BYTES;
+    }
+
     private static Answer error(Call call, int status, String error) {
         StringBuilder request = new StringBuilder(call.path());
         String sep = "?";
@@ -138,6 +224,9 @@ public class FakeMixpanel extends FakeHttpApi {
 
     @Override
     protected Answer admit(String method, String path, int atOnce) {
+        if (path.equals("/import")) {
+            return null; // the Ingestion API's limits are not the Query API's
+        }
         if (atOnce > maxConcurrent) {
             violation(method, path, "429: " + atOnce + " queries at once; Mixpanel allows " + maxConcurrent + " per project");
             return new Answer(429, "application/json", JSON.createObjectNode().put("request", path)
@@ -179,6 +268,9 @@ public class FakeMixpanel extends FakeHttpApi {
         }
         Set<String> unknownQuery = new TreeSet<>(call.query().keySet());
         unknownQuery.removeAll(QUERY_PARAMETERS);
+        if (call.path().equals("/import")) {
+            return checkImport(call);
+        }
         if (!call.path().equals("/api/query/cohorts/list") && !call.path().equals("/api/query/engage")) {
             return refuse(call, 404, "no such query endpoint: " + call.path());
         }
@@ -254,6 +346,159 @@ public class FakeMixpanel extends FakeHttpApi {
         return null;
     }
 
+    /** The events of an import request once it passed {@link #checkImport} (parsed again by {@link #handle}). */
+    private Answer checkImport(Call call) throws Exception {
+        importRequests.incrementAndGet();
+        if (!call.method().equals("POST")) {
+            return refuse(call, 405, "/import takes POST, not " + call.method());
+        }
+        Set<String> unknown = new TreeSet<>(call.query().keySet());
+        unknown.removeAll(Set.of("project_id", "strict"));
+        if (!unknown.isEmpty()) {
+            violation(call.method(), call.path(), "parameters /import does not take (ignored): " + unknown);
+        }
+        if (!"1".equals(call.query().get("strict"))) {
+            violation(call.method(), call.path(), "no strict=1: Mixpanel would drop invalid events without saying which");
+        }
+        String type = mediaType(call.header("Content-Type"));
+        if (!type.equals("application/json") && !type.equals("application/x-ndjson")) {
+            return refuse(call, 400, "Content-Type must be application/json or application/x-ndjson, got " + type);
+        }
+        byte[] raw;
+        try {
+            raw = importBody(call);
+        } catch (java.io.IOException e) {
+            return refuse(call, 400, "the body is not valid gzip (Content-Encoding: gzip)");
+        }
+        if (raw.length > importMaxBytes) {
+            if (raw.length > IMPORT_MAX_BYTES) {
+                violation(call.method(), call.path(), "413: " + raw.length + " bytes uncompressed; Mixpanel takes at most 10 MB");
+            }
+            return error(call, 413, "request body too large: " + raw.length + " bytes, at most " + importMaxBytes);
+        }
+        List<JsonNode> events = importEvents(raw, type);
+        if (events == null) {
+            return refuse(call, 400, "the body is not a JSON array of events (or NDJSON)");
+        }
+        if (events.size() > importMaxEvents) {
+            if (events.size() > IMPORT_MAX_EVENTS) {
+                violation(call.method(), call.path(), events.size() + " events in one request; Mixpanel takes at most 2000");
+            }
+            return error(call, 400, "too many events: " + events.size() + ", at most " + importMaxEvents);
+        }
+        if (events.isEmpty()) {
+            return refuse(call, 400, "no events in the request");
+        }
+        return null;
+    }
+
+    private static byte[] importBody(Call call) throws java.io.IOException {
+        String encoding = call.header("Content-Encoding");
+        if (encoding != null && encoding.trim().equalsIgnoreCase("gzip")) {
+            try (java.util.zip.GZIPInputStream in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(call.bytes()))) {
+                return in.readAllBytes();
+            }
+        }
+        return call.bytes();
+    }
+
+    private static List<JsonNode> importEvents(byte[] raw, String type) {
+        List<JsonNode> events = new ArrayList<>();
+        try {
+            if (type.equals("application/x-ndjson")) {
+                for (String line : new String(raw, StandardCharsets.UTF_8).split("\n")) {
+                    if (!line.isBlank()) {
+                        events.add(STRICT.readTree(line));
+                    }
+                }
+                return events;
+            }
+            JsonNode array = STRICT.readTree(raw);
+            if (array == null || !array.isArray()) {
+                return null;
+            }
+            array.forEach(events::add);
+            return events;
+        } catch (java.io.IOException notJson) {
+            return null;
+        }
+    }
+
+    /** Imports the events that keep Mixpanel's rules; answers 200, or 400 with failed_records for the others. */
+    private void importEvents(HttpExchange exchange, Call call) throws Exception {
+        List<JsonNode> events = importEvents(importBody(call), mediaType(call.header("Content-Type")));
+        ArrayNode failed = JSON.createArrayNode();
+        int ok = 0;
+        long now = System.currentTimeMillis();
+        for (int i = 0; i < events.size(); i++) {
+            JsonNode event = events.get(i);
+            JsonNode properties = event.path("properties");
+            String insertId = properties.path("$insert_id").isTextual() ? properties.path("$insert_id").asText() : null;
+            String[] problem = eventProblem(event, properties, insertId, now, call);
+            if (problem == null && event instanceof ObjectNode o) {
+                for (Map.Entry<java.util.function.Predicate<ObjectNode>, String> refusal : refusals) {
+                    if (refusal.getKey().test(o)) {
+                        problem = new String[] {"properties", refusal.getValue()};
+                        break;
+                    }
+                }
+            }
+            if (problem != null) {
+                ObjectNode f = failed.addObject().put("index", i).put("field", problem[0]).put("message", problem[1]);
+                if (insertId != null) {
+                    f.put("$insert_id", insertId);
+                }
+                continue;
+            }
+            ok++;
+            received.merge(insertId, 1, Integer::sum);
+            String key = event.path("event").asText() + "\u0000" + properties.path("distinct_id").asText() + "\u0000"
+                    + properties.path("time").asText() + "\u0000" + insertId;
+            imported.putIfAbsent(key, keepEvents ? (ObjectNode) event : COUNTED);
+        }
+        ObjectNode answer = JSON.createObjectNode().put("code", failed.isEmpty() ? 200 : 400).put("num_records_imported", ok)
+                .put("status", failed.isEmpty() ? "OK" : "Bad Request");
+        if (!failed.isEmpty()) {
+            answer.set("failed_records", failed);
+        }
+        send(exchange, failed.isEmpty() ? 200 : 400, "application/json", answer.toString());
+    }
+
+    /** The field and the message of the rule the event breaks, or null; a rule the bridge can check itself is also a violation. */
+    private String[] eventProblem(JsonNode event, JsonNode properties, String insertId, long now, Call call) {
+        String[] problem = null;
+        boolean bridgesFault = true;
+        if (!event.isObject() || !event.path("event").isTextual() || event.path("event").asText().isEmpty()) {
+            problem = new String[] {"event", "'event' must be a non-empty string"};
+        } else if (!properties.isObject()) {
+            problem = new String[] {"properties", "'properties' must be an object"};
+        } else if (properties.size() >= 255) {
+            problem = new String[] {"properties", "too many properties: " + properties.size() + ", at most 255"};
+            bridgesFault = false;
+        } else if (!properties.path("time").isNumber()) {
+            problem = new String[] {"properties.time", "'properties.time' must be a number"};
+        } else if (insertId == null || !INSERT_ID.matcher(insertId).matches()) {
+            problem = new String[] {"properties.$insert_id", "'$insert_id' must be 1-36 characters of letters, digits or '-'"};
+        } else if (!properties.path("distinct_id").isTextual()) {
+            problem = new String[] {"properties.distinct_id", "'distinct_id' must be a string"};
+        } else if (PLACEHOLDER_IDS.contains(properties.path("distinct_id").asText().strip().toLowerCase(java.util.Locale.ROOT))) {
+            problem = new String[] {"properties.distinct_id", "'distinct_id' is an invalid placeholder value: "
+                    + properties.path("distinct_id").asText()};
+        } else {
+            long time = properties.path("time").asLong();
+            long ms = time < 100_000_000_000L ? time * 1000 : time;
+            if (ms < YEAR_1971_MS || ms > now + 3_600_000L) {
+                problem = new String[] {"properties.time", "'properties.time' " + time + " is before 1971-01-01 or more than "
+                        + "1 hour in the future"};
+                bridgesFault = false;
+            }
+        }
+        if (problem != null && bridgesFault) {
+            violation(call.method(), call.path(), "an event Mixpanel refuses: " + problem[1]);
+        }
+        return problem;
+    }
+
     private static JsonNode json(String text) {
         try {
             return STRICT.readTree(text);
@@ -264,7 +509,9 @@ public class FakeMixpanel extends FakeHttpApi {
 
     @Override
     protected void handle(HttpExchange exchange, Call call) throws Exception {
-        if (call.path().equals("/api/query/cohorts/list")) {
+        if (call.path().equals("/import")) {
+            importEvents(exchange, call);
+        } else if (call.path().equals("/api/query/cohorts/list")) {
             ArrayNode list = JSON.createArrayNode();
             cohorts.forEach((id, c) -> list.addObject().put("id", id).put("name", c.name()).put("count", c.members().size())
                     .put("description", "").put("created", "2019-03-19 23:49:51")

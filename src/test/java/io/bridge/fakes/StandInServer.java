@@ -14,6 +14,11 @@ import java.util.List;
  * Mixpanel's limits are its real ones (60 queries an hour, 5 at once) unless QUERIES_PER_HOUR
  * raises the hourly one, as a benchmark whose bundle has a larger budget must.
  *
+ * The stats also say what Mixpanel's /import took: {@code imported} (events, once each as Mixpanel
+ * counts them), {@code received} (events in accepted requests, resends included) and
+ * {@code importRequests}; with {@code -Dstandins.keep-events=false} the imported events are counted
+ * but not kept (bench/forwarding.sh's million).
+ *
  * <pre>java -Dloader.main=io.bridge.fakes.StandInServer -cp bridge.jar org.springframework.boot.loader.launch.PropertiesLauncher \
  *      MIXPANEL_PORT ITERABLE_PORT CONTROL_PORT MEMBERS [QUERIES_PER_HOUR]</pre>
  * and {@code -Dloader.path=target/test-classes} before {@code -Dloader.main}: the stand-ins are test code, not in bridge.jar.
@@ -23,7 +28,8 @@ public final class StandInServer {
     public static void main(String[] args) throws Exception {
         int members = Integer.parseInt(args[3]);
         FakeMixpanel mixpanel = new FakeMixpanel(Integer.parseInt(args[0]), "1", "bench", "bench-secret")
-                .limits(args.length > 4 ? Integer.parseInt(args[4]) : FakeMixpanel.QUERIES_PER_HOUR, FakeMixpanel.MAX_CONCURRENT);
+                .limits(args.length > 4 ? Integer.parseInt(args[4]) : FakeMixpanel.QUERIES_PER_HOUR, FakeMixpanel.MAX_CONCURRENT)
+                .keepEvents(!"false".equals(System.getProperty("standins.keep-events")));
         FakeIterable iterable = new FakeIterable(Integer.parseInt(args[1]), "bench-key");
         List<Member> cohort = new ArrayList<>(members);
         for (int i = 0; i < members; i++) {
@@ -47,7 +53,9 @@ public final class StandInServer {
             Integer size = iterable.members("mixpanel_Bench cohort_1") == null ? null : iterable.members("mixpanel_Bench cohort_1").size();
             reply(exchange, "{\"subscribeCalls\":" + iterable.calls("/api/lists/subscribe") + ",\"unsubscribeCalls\":"
                     + iterable.calls("/api/lists/unsubscribe") + ",\"engageCalls\":" + mixpanel.calls("/api/query/engage")
-                    + ",\"listSize\":" + size + ",\"violations\":" + violations(mixpanel, iterable) + "}");
+                    + ",\"listSize\":" + size + ",\"imported\":" + mixpanel.importedCount() + ",\"received\":"
+                    + mixpanel.receivedEvents() + ",\"importRequests\":" + mixpanel.importRequests()
+                    + ",\"violations\":" + violations(mixpanel, iterable) + "}");
         });
         control.start();
         System.out.println("stand-ins ready: " + members + " members");

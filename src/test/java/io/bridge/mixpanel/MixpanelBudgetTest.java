@@ -284,7 +284,7 @@ class MixpanelBudgetTest {
     /** A replica's budget on the test's clock, with a slot lease of an hour (tests renew by hand). */
     private MixpanelBudget budget(String project, int perHour, int maxConcurrent, int reserved, String instanceId, Duration slotWait) {
         MixpanelBudget made = new MixpanelBudget(jdbc, new MixpanelProperties("https://mixpanel.com", project, "u", "s", perHour,
-                maxConcurrent, Duration.ofSeconds(60), reserved, Duration.ofHours(1)), instanceId, slotWait);
+                maxConcurrent, Duration.ofSeconds(60), reserved, Duration.ofHours(1), "https://api.mixpanel.com"), instanceId, slotWait);
         made.clock(clock);
         budgets.add(made);
         return made;

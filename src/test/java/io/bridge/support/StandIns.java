@@ -41,7 +41,7 @@ public final class StandIns {
      * support's to change; a {@code reset()} of their own would be the better home).
      */
     private static final Map<Class<?>, List<String>> KEPT = Map.of(
-            FakeMixpanel.class, List.of("cohorts", "sessions", "reads", "changes"),
+            FakeMixpanel.class, List.of("cohorts", "sessions", "reads", "changes", "imported", "received", "refusals"),
             FakeIterable.class, List.of("lists", "forgotten"));
 
     private StandIns() {
@@ -63,6 +63,7 @@ public final class StandIns {
     public static Map<String, String> environment(FakeMixpanel mixpanel, FakeIterable iterable) {
         Map<String, String> env = new java.util.HashMap<>();
         env.put("BRIDGE_MIXPANEL_BASEURL", mixpanel.baseUrl());
+        env.put("BRIDGE_MIXPANEL_INGESTIONURL", mixpanel.baseUrl());
         env.put("BRIDGE_MIXPANEL_PROJECTID", PROJECT);
         env.put("BRIDGE_MIXPANEL_USERNAME", USER);
         env.put("BRIDGE_MIXPANEL_SECRET", SECRET);
@@ -73,6 +74,7 @@ public final class StandIns {
 
     public static void register(DynamicPropertyRegistry registry, FakeMixpanel mixpanel, FakeIterable iterable) {
         registry.add("bridge.mixpanel.base-url", mixpanel::baseUrl);
+        registry.add("bridge.mixpanel.ingestion-url", mixpanel::baseUrl);
         registry.add("bridge.mixpanel.project-id", () -> PROJECT);
         registry.add("bridge.mixpanel.username", () -> USER);
         registry.add("bridge.mixpanel.secret", () -> SECRET);
@@ -94,6 +96,7 @@ public final class StandIns {
             fake.resetCalls();
             if (fake instanceof FakeMixpanel mixpanel) {
                 mixpanel.pageSize(1000);
+                mixpanel.resetImports();
             }
             if (fake instanceof FakeIterable iterable) {
                 iterable.onChange(null);

@@ -1,0 +1,73 @@
+import java.security.MessageDigest;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.HexFormat;
+
+/**
+ * Seeds the stored events and their outbox rows of bench/forwarding.sh straight into the bundle's
+ * database (the bundle stopped): N events as the intake stores them (half exempt, half billable,
+ * properties JSON with $source) and one outbox row each, as the intake's transaction writes it.
+ *
+ *   java -cp hsqldb.jar bench/ForwardingSeed.java JDBC_URL N
+ */
+public class ForwardingSeed {
+
+    public static void main(String[] args) throws Exception {
+        String url = args[0];
+        int n = Integer.parseInt(args[1]);
+        String[] names = {"emailSend", "emailOpen", "emailClick", "pushSend", "inAppClick", "smsSend", "emailBounce", "webPushClick"};
+        String columns = "dedup_key, event_name, email, user_id, user_key, source, message_id, campaign_id, event_time, event_month, "
+                + "received_at, properties";
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        OffsetDateTime time = OffsetDateTime.of(2026, 11, 2, 18, 51, 45, 0, ZoneOffset.UTC);
+        long started = System.nanoTime();
+        try (Connection db = DriverManager.getConnection(url, "SA", "")) {
+            db.setAutoCommit(false);
+            try (PreparedStatement exempt = db.prepareStatement("INSERT INTO exempt_events (" + columns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+                    PreparedStatement billable = db.prepareStatement("INSERT INTO billable_events (" + columns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+                    PreparedStatement outbox = db.prepareStatement(
+                            "INSERT INTO forwarding_outbox (event_table, dedup_key, queued_at, lease_until) VALUES (?, ?, ?, ?)")) {
+                for (int i = 0; i < n; i++) {
+                    String name = names[i % names.length];
+                    boolean isExempt = name.endsWith("Send") || name.equals("emailBounce");
+                    String email = "user" + (i % 20000) + "@bench.example";
+                    String messageId = "seed-" + i;
+                    String properties = "{\"email\":\"" + email + "\",\"eventName\":\"" + name + "\",\"dataFields\":{\"createdAt\":"
+                            + "\"2026-11-02 18:51:45 +00:00\",\"messageId\":\"" + messageId + "\",\"campaignId\":1234,\"templateId\":55},"
+                            + "\"$source\":\"iterable\"}";
+                    String key = HexFormat.of().formatHex(sha.digest(properties.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                    PreparedStatement insert = isExempt ? exempt : billable;
+                    insert.setString(1, key);
+                    insert.setString(2, name);
+                    insert.setString(3, email);
+                    insert.setString(4, null);
+                    insert.setString(5, email);
+                    insert.setString(6, "iterable");
+                    insert.setString(7, messageId);
+                    insert.setString(8, "1234");
+                    insert.setObject(9, time);
+                    insert.setString(10, "2026-11");
+                    insert.setObject(11, time);
+                    insert.setString(12, properties);
+                    insert.addBatch();
+                    outbox.setString(1, isExempt ? "exempt_events" : "billable_events");
+                    outbox.setString(2, key);
+                    outbox.setObject(3, time);
+                    outbox.setObject(4, time);
+                    outbox.addBatch();
+                    if ((i + 1) % 10_000 == 0 || i == n - 1) {
+                        exempt.executeBatch();
+                        billable.executeBatch();
+                        outbox.executeBatch();
+                        db.commit();
+                    }
+                }
+            }
+            db.createStatement().execute("CHECKPOINT");
+        }
+        System.out.printf("seeded %d events and their outbox rows in %.1f s%n", n, (System.nanoTime() - started) / 1e9);
+    }
+}

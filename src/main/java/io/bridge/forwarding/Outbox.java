@@ -1,0 +1,203 @@
+package io.bridge.forwarding;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.locks.ReentrantLock;
+import io.bridge.webhooks.StoredEventsListener.StoredEvent;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * The forwarding outbox ({@code forwarding_outbox}, V8): one row per stored event still to forward,
+ * written in the transaction that stores the event. Batches claim rows with a lease shared through
+ * the database, so that replicas never send the same rows while both live, and the rows of a
+ * replica that died are claimed again once its lease lapses.
+ *
+ * <p>A claim sets the batch's claim id and a new lease on the oldest claimable rows (lease lapsed).
+ * On PostgreSQL it is one UPDATE whose row choice is {@code FOR UPDATE SKIP LOCKED}: replicas
+ * claiming at the same moment take different rows instead of queueing on the same ones. HSQLDB is
+ * embedded (one process): the batches of the JVM take turns to claim, which is all there is to
+ * arbitrate.
+ */
+@Component
+public class Outbox {
+
+    /** The event tables forwarding reads; table names never come from anywhere else. */
+    static final List<String> TABLES = List.of("exempt_events", "billable_events");
+
+    private static final ReentrantLock EMBEDDED_TURN = new ReentrantLock();
+
+    private final JdbcTemplate jdbc;
+    private final TransactionTemplate tx;
+    private final boolean postgres;
+    private final String claimSql;
+    private final String readSql;
+
+    public Outbox(JdbcTemplate jdbc) {
+        this.jdbc = jdbc;
+        this.tx = new TransactionTemplate(new DataSourceTransactionManager(jdbc.getDataSource()));
+        this.tx.setIsolationLevel(TransactionDefinition.ISOLATION_READ_COMMITTED);
+        this.postgres = isPostgres(jdbc);
+        this.claimSql = "UPDATE forwarding_outbox SET claim_id = ?, lease_until = ? WHERE id IN (SELECT id FROM forwarding_outbox "
+                + "WHERE lease_until <= ? ORDER BY id FETCH FIRST ? ROWS ONLY FOR UPDATE SKIP LOCKED)";
+        StringBuilder read = new StringBuilder();
+        for (String table : TABLES) {
+            read.append(read.isEmpty() ? "" : " UNION ALL ").append("SELECT o.id, o.event_table, e.dedup_key, e.event_name, e.email, ")
+                    .append("e.user_id, e.event_time, e.properties FROM forwarding_outbox o JOIN ").append(table)
+                    .append(" e ON e.dedup_key = o.dedup_key WHERE o.claim_id = ? AND o.event_table = '").append(table).append("'");
+        }
+        this.readSql = read.append(" ORDER BY 1").toString();
+    }
+
+    /** Inside the intake's transaction: one batched insert of the outbox rows of the events it stores. */
+    void queue(Connection connection, List<StoredEvent> events) throws SQLException {
+        try (PreparedStatement insert = connection.prepareStatement(
+                "INSERT INTO forwarding_outbox (event_table, dedup_key, queued_at, lease_until) VALUES (?, ?, ?, ?)")) {
+            for (StoredEvent event : events) {
+                OffsetDateTime at = event.receivedAt().atOffset(ZoneOffset.UTC);
+                insert.setString(1, event.table());
+                insert.setString(2, event.dedupKey());
+                insert.setObject(3, at);
+                insert.setObject(4, at);
+                insert.addBatch();
+            }
+            insert.executeBatch();
+        }
+    }
+
+    /** Claims up to {@code max} of the oldest claimable rows for {@code lease}; null when there are none. */
+    Claim claim(int max, Duration lease) {
+        String claimId = UUID.randomUUID().toString();
+        Instant now = Instant.now();
+        Timestamp until = Timestamp.from(now.plus(lease));
+        int claimed;
+        if (postgres) {
+            claimed = jdbc.update(claimSql, claimId, until, Timestamp.from(now), max);
+        } else {
+            // One process: its batches take turns, so the oldest claimable ids, then one UPDATE of
+            // their range by the primary key (HSQLDB would scan the table for an IN (subquery)).
+            EMBEDDED_TURN.lock();
+            try {
+                List<Long> ids = jdbc.queryForList("SELECT id FROM forwarding_outbox WHERE lease_until <= ? ORDER BY id "
+                        + "FETCH FIRST " + max + " ROWS ONLY", Long.class, Timestamp.from(now));
+                claimed = ids.isEmpty() ? 0 : jdbc.update("UPDATE forwarding_outbox SET claim_id = ?, lease_until = ? "
+                        + "WHERE id BETWEEN ? AND ? AND lease_until <= ?", claimId, until, ids.get(0), ids.get(ids.size() - 1),
+                        Timestamp.from(now));
+            } finally {
+                EMBEDDED_TURN.unlock();
+            }
+        }
+        if (claimed == 0) {
+            return null;
+        }
+        Object[] ids = new Object[TABLES.size()];
+        java.util.Arrays.fill(ids, claimId);
+        List<OutboxEvent> events = jdbc.query(readSql, (rs, i) -> new OutboxEvent(rs.getLong(1), rs.getString(2), rs.getString(3),
+                rs.getString(4), rs.getString(5), rs.getString(6), rs.getObject(7, OffsetDateTime.class).toInstant(),
+                rs.getString(8)), ids);
+        // rows whose event is gone (deleted by hand) have nothing to forward: settling the claim deletes them too
+        return new Claim(claimId, events);
+    }
+
+    /** Gives claimed rows back (all, or from outbox id {@code fromId} on), claimable again at once. */
+    void release(String claimId, Long fromId) {
+        Timestamp now = Timestamp.from(Instant.now());
+        if (fromId == null) {
+            jdbc.update("UPDATE forwarding_outbox SET claim_id = NULL, lease_until = ? WHERE claim_id = ?", now, claimId);
+        } else {
+            jdbc.update("UPDATE forwarding_outbox SET claim_id = NULL, lease_until = ? WHERE claim_id = ? AND id >= ?", now, claimId,
+                    fromId);
+        }
+    }
+
+    /** Mixpanel answered for the claim: the rejected are kept with their reason, and the claim's rows are done. */
+    int settle(String claimId, List<Rejection> rejected) {
+        Integer done = tx.execute(status -> {
+            if (!rejected.isEmpty()) {
+                Timestamp now = Timestamp.from(Instant.now());
+                List<Object[]> rows = new ArrayList<>();
+                for (Rejection r : rejected) {
+                    rows.add(new Object[] {r.event().table(), r.event().dedupKey(), r.event().eventName(), now, r.by(),
+                            cut(r.field(), 128), cut(r.reason(), 1024)});
+                }
+                jdbc.batchUpdate("INSERT INTO forwarding_rejected (event_table, dedup_key, event_name, rejected_at, rejected_by, field, "
+                        + "reason) VALUES (?, ?, ?, ?, ?, ?, ?)", rows);
+            }
+            return jdbc.update("DELETE FROM forwarding_outbox WHERE claim_id = ?", claimId);
+        });
+        return done == null ? 0 : done;
+    }
+
+    /** Queues the stored events whose time is in [from, to) again; how many. */
+    int replay(Instant from, Instant to) {
+        Timestamp now = Timestamp.from(Instant.now());
+        Integer queued = tx.execute(status -> {
+            int n = 0;
+            for (String table : TABLES) {
+                n += jdbc.update("INSERT INTO forwarding_outbox (event_table, dedup_key, queued_at, lease_until) SELECT '" + table
+                        + "', dedup_key, ?, ? FROM " + table + " WHERE event_time >= ? AND event_time < ?", now, now,
+                        Timestamp.from(from), Timestamp.from(to));
+            }
+            return n;
+        });
+        return queued == null ? 0 : queued;
+    }
+
+    /** Rows waiting to be forwarded (claimed or not). */
+    long pending() {
+        Long n = jdbc.queryForObject("SELECT COUNT(*) FROM forwarding_outbox", Long.class);
+        return n == null ? 0 : n;
+    }
+
+    /** When the oldest waiting row was queued; null when none waits. */
+    Instant oldestQueuedAt() {
+        List<OffsetDateTime> oldest = jdbc.queryForList("SELECT queued_at FROM forwarding_outbox ORDER BY id FETCH FIRST 1 ROWS ONLY",
+                OffsetDateTime.class);
+        return oldest.isEmpty() ? null : oldest.get(0).toInstant();
+    }
+
+    long rejected() {
+        Long n = jdbc.queryForObject("SELECT COUNT(*) FROM forwarding_rejected", Long.class);
+        return n == null ? 0 : n;
+    }
+
+    /** The newest rejections, for the status. */
+    List<Map<String, Object>> recentRejections(int n) {
+        return jdbc.query("SELECT dedup_key, event_name, rejected_at, rejected_by, field, reason FROM forwarding_rejected ORDER BY id DESC "
+                + "FETCH FIRST " + n + " ROWS ONLY", (rs, i) -> {
+                    Map<String, Object> r = new java.util.LinkedHashMap<>();
+                    r.put("dedupKey", rs.getString(1).strip());
+                    r.put("event", rs.getString(2));
+                    r.put("at", rs.getObject(3, OffsetDateTime.class).toInstant().toString());
+                    r.put("by", rs.getString(4));
+                    r.put("field", rs.getString(5));
+                    r.put("reason", rs.getString(6));
+                    return r;
+                });
+    }
+
+    private static String cut(String text, int max) {
+        return text == null || text.length() <= max ? text : text.substring(0, max - 3) + "...";
+    }
+
+    private static boolean isPostgres(JdbcTemplate jdbc) {
+        try (Connection c = jdbc.getDataSource().getConnection()) {
+            return c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres");
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot tell which database this is", e);
+        }
+    }
+}
