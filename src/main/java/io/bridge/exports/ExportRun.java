@@ -70,6 +70,7 @@ public class ExportRun implements CohortQuery, ListSync {
     // flight (and which of its members the snapshot held as settled before the call), and where the
     // next leavers' batch starts
     boolean snapshotEmpty;
+    boolean pendingMarks; // the list has members of unknown standing (list_pending) as the run began
     int batchSize = 1000;
     final SeenEmails seen = new SeenEmails();
     final List<CohortMember> joiners = new ArrayList<>();
@@ -255,6 +256,15 @@ public class ExportRun implements CohortQuery, ListSync {
 
     public void snapshotEmpty(boolean empty) {
         this.snapshotEmpty = empty;
+    }
+
+    /** The list has members of unknown standing (list_pending): their marks are settled with their batches. */
+    public boolean pendingMarks() {
+        return pendingMarks;
+    }
+
+    public void pendingMarks(boolean any) {
+        this.pendingMarks = any;
     }
 
     /** Queues members that are not in the list yet (every member on a full refresh). */

@@ -247,11 +247,6 @@ public class ExportRuns {
         run.noEmail(member);
     }
 
-    /** True when an earlier member of the run had the member's email (body); the email counts as seen from now on. */
-    public boolean seenBefore(@Body CohortMember member, @ExchangeProperty("run") ExportRun run) {
-        return !run.firstWithEmail(member);
-    }
-
     /** A member whose email an earlier member had (body): reported. */
     public void duplicateEmail(@Body CohortMember member, @ExchangeProperty("run") ExportRun run) {
         run.duplicateEmail(member);

@@ -22,33 +22,42 @@ import org.springframework.transaction.annotation.Transactional;
  * What the bridge left in each Iterable list ({@code list_members}), and the difference a run sends:
  * Iterable has no call that replaces a list, so a run subscribes those who joined and unsubscribes
  * (never a channel unsubscribe) those who left. A full refresh re-subscribes every member to heal
- * changes made in Iterable by hand. Each batch is written to the snapshot as pending before its call
- * and settled from Iterable's answer, so a run cut off anywhere (even after Iterable applied a call
- * whose answer was lost) is converged by the next one: a pending member is subscribed again if still
- * in the cohort, and unsubscribed if not.
+ * changes made in Iterable by hand. Before each call the batch is written down as in flight
+ * ({@code list_in_flight}, one row) and its joiners to the snapshot; the row goes when Iterable's
+ * answer has been read. So a run cut off anywhere (even after Iterable applied a call whose answer
+ * was lost) is converged by the next one: it finds the batch still in flight and holds its members
+ * as of unknown standing ({@code list_pending}), subscribing them again if still in the cohort and
+ * unsubscribing them if not.
  */
 @Component("listSnapshot")
 public class ListSnapshot {
 
     private static final Logger log = LoggerFactory.getLogger(ListSnapshot.class);
 
-    private static final String LEFT = "SELECT m.email_key, m.email, m.pending FROM list_members m WHERE m.list_id = ? AND m.email_key > ? "
-            + "AND NOT EXISTS (SELECT 1 FROM run_members r WHERE r.run_id = ? AND r.email_key = m.email_key) "
+    private static final String PENDING = "EXISTS (SELECT 1 FROM list_pending p WHERE p.list_id = m.list_id AND p.email_key = m.email_key)";
+    private static final String LEFT = "SELECT m.email_key, m.email, " + PENDING + " FROM list_members m WHERE m.list_id = ? "
+            + "AND m.email_key > ? AND NOT EXISTS (SELECT 1 FROM run_members r WHERE r.run_id = ? AND r.email_key = m.email_key) "
             + "ORDER BY m.list_id, m.email_key FETCH FIRST ? ROWS ONLY";
-    // a batch is written as pending before its call, and settled when the answer has been read
-    private static final String INSERT_PENDING = "INSERT INTO list_members (list_id, email_key, email, pending) VALUES (?, ?, ?, TRUE)";
-    private static final String MERGE_PENDING = "MERGE INTO list_members t USING (VALUES (CAST(? AS BIGINT), CAST(? AS VARCHAR(320)), "
+    private static final String INSERT = "INSERT INTO list_members (list_id, email_key, email) VALUES (?, ?, ?)";
+    private static final String MERGE = "MERGE INTO list_members t USING (VALUES (CAST(? AS BIGINT), CAST(? AS VARCHAR(320)), "
             + "CAST(? AS VARCHAR(320)))) AS v(list_id, email_key, email) ON t.list_id = v.list_id AND t.email_key = v.email_key "
-            + "WHEN MATCHED THEN UPDATE SET pending = TRUE "
-            + "WHEN NOT MATCHED THEN INSERT (list_id, email_key, email, pending) VALUES (v.list_id, v.email_key, v.email, TRUE)";
-    private static final String MARK_PENDING = "UPDATE list_members SET pending = TRUE WHERE list_id = ? AND email_key = ?";
-    private static final String SETTLE = "UPDATE list_members SET pending = FALSE WHERE list_id = ? AND email_key = ?";
+            + "WHEN NOT MATCHED THEN INSERT (list_id, email_key, email) VALUES (v.list_id, v.email_key, v.email)";
     private static final String DELETE = "DELETE FROM list_members WHERE list_id = ? AND email_key = ?";
+    // the batch in flight: one row written before its call, deleted when the answer has been read
+    private static final String IN_FLIGHT = "INSERT INTO list_in_flight (list_id, email_keys) VALUES (?, ?)";
+    private static final String LANDED = "DELETE FROM list_in_flight WHERE list_id = ?";
+    // members of unknown standing: a batch an earlier run left in flight
+    private static final String MARK = "MERGE INTO list_pending t USING (VALUES (CAST(? AS BIGINT), CAST(? AS VARCHAR(320)))) "
+            + "AS v(list_id, email_key) ON t.list_id = v.list_id AND t.email_key = v.email_key "
+            + "WHEN NOT MATCHED THEN INSERT (list_id, email_key) VALUES (v.list_id, v.email_key)";
+    private static final String SETTLE = "DELETE FROM list_pending WHERE list_id = ? AND email_key = ?";
     // which of a page's keys the list is known to hold (a pending member may not be in it): driven by
     // the keys, one index lookup each (an IN list, or IN (UNNEST(?)), makes HSQLDB scan the whole list
     // for every page)
     private static final String IN_SNAPSHOT = "SELECT m.email_key FROM UNNEST(CAST(? AS VARCHAR(320) ARRAY)) AS k(email_key) "
-            + "JOIN list_members m ON m.list_id = ? AND m.email_key = k.email_key AND m.pending = FALSE";
+            + "JOIN list_members m ON m.list_id = ? AND m.email_key = k.email_key WHERE NOT " + PENDING;
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper KEYS = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final IterableLists lists;
     private final JdbcTemplate jdbc;
@@ -74,6 +83,8 @@ public class ListSnapshot {
      * this run subscribes every member.
      */
     public void useCreatedList(@Body long listId, @ExchangeProperty("run") ExportRun run) {
+        jdbc.update(LANDED, listId);
+        jdbc.update("DELETE FROM list_pending WHERE list_id = ?", listId);
         int stale = jdbc.update("DELETE FROM list_members WHERE list_id = ?", listId);
         if (stale > 0) {
             log.warn("Iterable list {} ('{}') was created anew, but the bridge remembered {} members in a list of that id: "
@@ -82,9 +93,23 @@ public class ListSnapshot {
         use(run, listId);
     }
 
+    /**
+     * The run writes to this list: a batch an earlier run left in flight (its outcome never learnt)
+     * becomes marks of members of unknown standing, which this run settles.
+     */
     private void use(ExportRun run, long listId) {
         run.useList(listId);
-        run.snapshotEmpty(jdbc.queryForList("SELECT 1 FROM list_members WHERE list_id = ? FETCH FIRST 1 ROWS ONLY",
+        boolean empty = jdbc.queryForList("SELECT 1 FROM list_members WHERE list_id = ? FETCH FIRST 1 ROWS ONLY", Integer.class, listId)
+                .isEmpty();
+        for (String keys : jdbc.queryForList("SELECT email_keys FROM list_in_flight WHERE list_id = ?", String.class, listId)) {
+            jdbc.batchUpdate(MARK, keys(keys).stream().map(key -> new Object[] {listId, key}).toList());
+        }
+        jdbc.update(LANDED, listId);
+        if (empty) {
+            jdbc.update("DELETE FROM list_pending WHERE list_id = ?", listId); // marks of nobody (the snapshot cleared by hand)
+        }
+        run.snapshotEmpty(empty);
+        run.pendingMarks(!empty && !jdbc.queryForList("SELECT 1 FROM list_pending WHERE list_id = ? FETCH FIRST 1 ROWS ONLY",
                 Integer.class, listId).isEmpty());
     }
 
@@ -121,9 +146,9 @@ public class ListSnapshot {
     }
 
     /**
-     * The next batch of joiners, at most bridge.exports.batch-size, written to the snapshot as pending
-     * first, in one transaction (one commit per batch, not one per member: each commit is synced to
-     * disk). Outside a full refresh no joiner is known to be in the list already (queueJoiners).
+     * The next batch of joiners, at most bridge.exports.batch-size, written to the snapshot and as in
+     * flight first, in one transaction (one commit per batch, not one per member: each commit is synced
+     * to disk). Outside a full refresh no joiner is known to be in the list already (queueJoiners).
      */
     @Transactional
     public void subscribeRequest(Exchange exchange, @ExchangeProperty("run") ExportRun run) {
@@ -133,7 +158,8 @@ public class ListSnapshot {
         for (CohortMember member : batch) {
             rows.add(new Object[] {run.getListId(), member.emailKey(), member.email()});
         }
-        jdbc.batchUpdate(run.snapshotEmpty() ? INSERT_PENDING : MERGE_PENDING, rows);
+        jdbc.batchUpdate(run.snapshotEmpty() ? INSERT : MERGE, rows);
+        inFlight(run, batch);
         lists.bulkRequest(exchange, run, emails(batch), true);
     }
 
@@ -175,7 +201,9 @@ public class ListSnapshot {
                 run.report("", member.email(), "removed", "left the cohort");
             }
         }
-        if (!settle.isEmpty()) {
+        jdbc.update(LANDED, run.getListId());
+        if (run.pendingMarks()) {
+            settle.addAll(delete);
             jdbc.batchUpdate(SETTLE, settle);
         }
         if (!delete.isEmpty()) {
@@ -191,7 +219,7 @@ public class ListSnapshot {
         }
     }
 
-    /** The next batch of leavers, written to the snapshot as pending before the call. */
+    /** The next batch of leavers, written down as in flight before the call. */
     private void nextLeavers(Exchange exchange, ExportRun run) {
         Set<String> knownInList = new HashSet<>();
         List<CohortMember> leavers = run.snapshotEmpty() ? List.of()
@@ -203,8 +231,25 @@ public class ListSnapshot {
                 }, run.getListId(), run.lastKey(), run.getId(), batchSize);
         run.nextBatch(leavers, knownInList);
         if (run.isBatchPending()) {
-            jdbc.batchUpdate(MARK_PENDING, leavers.stream().map(member -> new Object[] {run.getListId(), member.emailKey()}).toList());
+            inFlight(run, leavers);
             lists.bulkRequest(exchange, run, emails(leavers), false);
+        }
+    }
+
+    /** The batch about to be sent, as one row: its members' keys. */
+    private void inFlight(ExportRun run, List<CohortMember> members) {
+        try {
+            jdbc.update(IN_FLIGHT, run.getListId(), KEYS.writeValueAsString(members.stream().map(CohortMember::emailKey).toList()));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot write the keys of a batch", e);
+        }
+    }
+
+    private static List<String> keys(String json) {
+        try {
+            return KEYS.readValue(json, new com.fasterxml.jackson.core.type.TypeReference<List<String>>() { });
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("list_in_flight holds keys that are not a JSON array of strings", e);
         }
     }
 

@@ -22,7 +22,8 @@ import org.springframework.test.context.DynamicPropertySource;
  * An Iterable slower than {@code bridge.iterable.response-timeout-ms}: the call is retried after a
  * backoff, by the route's policy alone (HttpClient's own retries are off), and a call that Iterable
  * applies after the bridge gave up on it is converged by the next run, whichever way it changed the
- * list: the bridge writes each batch to its snapshot as pending before the call.
+ * list, and one it never applied is sent again: the bridge writes each batch down as in flight before
+ * the call.
  */
 class TimeoutRetryTest extends BridgeHttpTest {
 
@@ -100,7 +101,8 @@ class TimeoutRetryTest extends BridgeHttpTest {
 
         assertThat(next).containsEntry("STATUS", "succeeded").containsEntry("REMOVED", 1);
         assertThat(ITERABLE.members("mixpanel_Late join_81")).containsExactly("a@x.com");
-        assertThat(jdbc.queryForList("SELECT email_key FROM list_members WHERE pending = FALSE", String.class))
+        assertThat(jdbc.queryForList("SELECT email_key FROM list_members m WHERE NOT EXISTS "
+                + "(SELECT 1 FROM list_pending p WHERE p.list_id = m.list_id AND p.email_key = m.email_key)", String.class))
                 .containsExactly("a@x.com");
     }
 
@@ -121,5 +123,22 @@ class TimeoutRetryTest extends BridgeHttpTest {
 
         assertThat(next).containsEntry("STATUS", "succeeded").containsEntry("ADDED", 1);
         assertThat(ITERABLE.members("mixpanel_Late leave_82")).containsExactlyInAnyOrder("a@x.com", "b@x.com");
+    }
+
+    @Test
+    void aSubscribeIterableNeverAppliedIsSentAgainByTheNextRun() {
+        MIXPANEL.cohort(83, "Never applied", members("a@x.com"));
+        exportRuns.save(83, "dynamic", "api");
+        assertThat(run(83)).containsEntry("STATUS", "succeeded");
+        MIXPANEL.cohort(83, "Never applied", members("a@x.com", "b@x.com"));
+        ITERABLE.failNext(SUBSCRIBE, 3, 503, "application/json", "{\"msg\":\"down\",\"code\":\"GenericError\",\"params\":null}");
+
+        assertThat(run(83)).containsEntry("STATUS", "failed");
+        assertThat(ITERABLE.members("mixpanel_Never applied_83")).containsExactly("a@x.com");
+
+        Map<String, Object> next = run(83);
+
+        assertThat(next).containsEntry("STATUS", "succeeded").containsEntry("ADDED", 1);
+        assertThat(ITERABLE.members("mixpanel_Never applied_83")).containsExactlyInAnyOrder("a@x.com", "b@x.com");
     }
 }
