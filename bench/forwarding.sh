@@ -12,6 +12,7 @@
 #    with forwarding off, then to one with forwarding on (same settings otherwise), RUNS times
 #    alternately; events/s of each and the ratio of the medians (target >= 0.8x), and the lag
 #    (age of the oldest waiting event, GET /api/forwarding) sampled every second under load.
+# BRIDGE_JAVA_OPTS: more JVM options for the bundle (a JFR recording, say).
 # Every java process it starts is killed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,7 +66,7 @@ start_bundle() { # $1: data dir, $2: forwarding on|off, rest: extra arguments
     BRIDGE_MIXPANEL_PROJECTID=1 BRIDGE_MIXPANEL_USERNAME=bench BRIDGE_MIXPANEL_SECRET=bench-secret \
     BRIDGE_MIXPANEL_BASEURL="http://127.0.0.1:$MP_PORT" BRIDGE_MIXPANEL_INGESTIONURL="http://127.0.0.1:$MP_PORT" \
     BRIDGE_FORWARDING_ENABLED=$enabled JOLOKIA_PORT=18778 \
-    java -Xmx256m -jar "$JAR" --server.port=$PORT --logging.level.root=WARN "$@" > "$WORK/bundle.log" 2>&1 &
+    java -Xmx256m ${BRIDGE_JAVA_OPTS:-} -jar "$JAR" --server.port=$PORT --logging.level.root=WARN "$@" > "$WORK/bundle.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 240); do
     curl -sf -o /dev/null -u "admin:$ADMIN_PASSWORD" "http://127.0.0.1:$PORT/api/forwarding" && return 0

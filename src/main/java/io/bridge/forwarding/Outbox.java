@@ -11,6 +11,8 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
 import io.bridge.webhooks.StoredEventsListener.StoredEvent;
@@ -26,11 +28,13 @@ import org.springframework.transaction.support.TransactionTemplate;
  * the database, so that replicas never send the same rows while both live, and the rows of a
  * replica that died are claimed again once its lease lapses.
  *
- * <p>A claim sets the batch's claim id and a new lease on the oldest claimable rows (lease lapsed).
- * On PostgreSQL it is one UPDATE whose row choice is {@code FOR UPDATE SKIP LOCKED}: replicas
- * claiming at the same moment take different rows instead of queueing on the same ones. HSQLDB is
- * embedded (one process): the batches of the JVM take turns to claim, which is all there is to
- * arbitrate.
+ * <p>On PostgreSQL a claim sets the batch's claim id and a new lease on the oldest claimable rows
+ * (lease lapsed), in one UPDATE whose row choice is {@code FOR UPDATE SKIP LOCKED}: replicas claiming
+ * at the same moment take different rows instead of queueing on the same ones. HSQLDB is embedded:
+ * one process holds the database, so there is no other replica to arbitrate with, and its claims
+ * live in this process alone (the ids each batch holds). A claim there writes nothing: it reads the
+ * oldest rows no batch holds, and a batch given back is simply forgotten. After a restart nothing is
+ * held, as when every lease has lapsed.
  */
 @Component
 public class Outbox {
@@ -38,13 +42,17 @@ public class Outbox {
     /** The event tables forwarding reads; table names never come from anywhere else. */
     static final List<String> TABLES = List.of("exempt_events", "billable_events");
 
-    private static final ReentrantLock EMBEDDED_TURN = new ReentrantLock();
+    private final ReentrantLock embeddedTurn = new ReentrantLock();
+    /** HSQLDB: the outbox ids each batch in flight holds (claim id -> ids, oldest first), and all of them. */
+    private final Map<String, List<Long>> embeddedClaims = new ConcurrentHashMap<>();
+    private final Set<Long> embeddedHeld = ConcurrentHashMap.newKeySet();
 
     private final JdbcTemplate jdbc;
     private final TransactionTemplate tx;
     private final boolean postgres;
     private final String claimSql;
     private final String readSql;
+    private final String readRangeSql;
 
     public Outbox(JdbcTemplate jdbc) {
         this.jdbc = jdbc;
@@ -53,13 +61,19 @@ public class Outbox {
         this.postgres = isPostgres(jdbc);
         this.claimSql = "UPDATE forwarding_outbox SET claim_id = ?, lease_until = ? WHERE id IN (SELECT id FROM forwarding_outbox "
                 + "WHERE lease_until <= ? ORDER BY id FETCH FIRST ? ROWS ONLY FOR UPDATE SKIP LOCKED)";
+        this.readSql = read("o.claim_id = ?");
+        this.readRangeSql = read("o.id BETWEEN ? AND ?");
+    }
+
+    /** The claimed rows and their events, oldest first: one query over both event tables. */
+    private static String read(String rows) {
         StringBuilder read = new StringBuilder();
         for (String table : TABLES) {
             read.append(read.isEmpty() ? "" : " UNION ALL ").append("SELECT o.id, o.event_table, e.dedup_key, e.event_name, e.email, ")
                     .append("e.user_id, e.event_time, e.properties FROM forwarding_outbox o JOIN ").append(table)
-                    .append(" e ON e.dedup_key = o.dedup_key WHERE o.claim_id = ? AND o.event_table = '").append(table).append("'");
+                    .append(" e ON e.dedup_key = o.dedup_key WHERE ").append(rows).append(" AND o.event_table = '").append(table).append("'");
         }
-        this.readSql = read.append(" ORDER BY 1").toString();
+        return read.append(" ORDER BY 1").toString();
     }
 
     /** Inside the intake's transaction: one batched insert of the outbox rows of the events it stores. */
@@ -80,40 +94,60 @@ public class Outbox {
 
     /** Claims up to {@code max} of the oldest claimable rows for {@code lease}; null when there are none. */
     Claim claim(int max, Duration lease) {
+        return postgres ? claimShared(max, lease) : claimEmbedded(max);
+    }
+
+    private Claim claimShared(int max, Duration lease) {
         String claimId = UUID.randomUUID().toString();
         Instant now = Instant.now();
-        Timestamp until = Timestamp.from(now.plus(lease));
-        int claimed;
-        if (postgres) {
-            claimed = jdbc.update(claimSql, claimId, until, Timestamp.from(now), max);
-        } else {
-            // One process: its batches take turns, so the oldest claimable ids, then one UPDATE of
-            // their range by the primary key (HSQLDB would scan the table for an IN (subquery)).
-            EMBEDDED_TURN.lock();
-            try {
-                List<Long> ids = jdbc.queryForList("SELECT id FROM forwarding_outbox WHERE lease_until <= ? ORDER BY id "
-                        + "FETCH FIRST " + max + " ROWS ONLY", Long.class, Timestamp.from(now));
-                claimed = ids.isEmpty() ? 0 : jdbc.update("UPDATE forwarding_outbox SET claim_id = ?, lease_until = ? "
-                        + "WHERE id BETWEEN ? AND ? AND lease_until <= ?", claimId, until, ids.get(0), ids.get(ids.size() - 1),
-                        Timestamp.from(now));
-            } finally {
-                EMBEDDED_TURN.unlock();
-            }
-        }
-        if (claimed == 0) {
+        if (jdbc.update(claimSql, claimId, Timestamp.from(now.plus(lease)), Timestamp.from(now), max) == 0) {
             return null;
         }
         Object[] ids = new Object[TABLES.size()];
         java.util.Arrays.fill(ids, claimId);
-        List<OutboxEvent> events = jdbc.query(readSql, (rs, i) -> new OutboxEvent(rs.getLong(1), rs.getString(2), rs.getString(3),
-                rs.getString(4), rs.getString(5), rs.getString(6), rs.getObject(7, OffsetDateTime.class).toInstant(),
-                rs.getString(8)), ids);
         // rows whose event is gone (deleted by hand) have nothing to forward: settling the claim deletes them too
+        return new Claim(claimId, jdbc.query(readSql, Outbox::event, ids));
+    }
+
+    /** One process: the oldest rows no batch of it holds, by the primary key; nothing written. */
+    private Claim claimEmbedded(int max) {
+        List<Long> ids;
+        embeddedTurn.lock();
+        try {
+            List<Long> oldest = jdbc.queryForList("SELECT id FROM forwarding_outbox ORDER BY id FETCH FIRST "
+                    + (max + embeddedHeld.size()) + " ROWS ONLY", Long.class);
+            ids = oldest.stream().filter(id -> !embeddedHeld.contains(id)).limit(max).toList();
+            if (ids.isEmpty()) {
+                return null;
+            }
+            embeddedHeld.addAll(ids);
+        } finally {
+            embeddedTurn.unlock();
+        }
+        String claimId = UUID.randomUUID().toString();
+        embeddedClaims.put(claimId, ids);
+        Set<Long> mine = Set.copyOf(ids);
+        List<OutboxEvent> events = jdbc.query(readRangeSql, Outbox::event, ids.get(0), ids.get(ids.size() - 1),
+                ids.get(0), ids.get(ids.size() - 1)).stream().filter(e -> mine.contains(e.id())).toList();
         return new Claim(claimId, events);
+    }
+
+    private static OutboxEvent event(java.sql.ResultSet rs, int i) throws SQLException {
+        return new OutboxEvent(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6),
+                rs.getObject(7, OffsetDateTime.class).toInstant(), rs.getString(8));
     }
 
     /** Gives claimed rows back (all, or from outbox id {@code fromId} on), claimable again at once. */
     void release(String claimId, Long fromId) {
+        if (!postgres) {
+            List<Long> held = embeddedClaims.get(claimId);
+            if (held != null) {
+                List<Long> back = fromId == null ? held : held.stream().filter(id -> id >= fromId).toList();
+                embeddedClaims.put(claimId, fromId == null ? List.of() : held.stream().filter(id -> id < fromId).toList());
+                back.forEach(embeddedHeld::remove);
+            }
+            return;
+        }
         Timestamp now = Timestamp.from(Instant.now());
         if (fromId == null) {
             jdbc.update("UPDATE forwarding_outbox SET claim_id = NULL, lease_until = ? WHERE claim_id = ?", now, claimId);
@@ -136,8 +170,19 @@ public class Outbox {
                 jdbc.batchUpdate("INSERT INTO forwarding_rejected (event_table, dedup_key, event_name, rejected_at, rejected_by, field, "
                         + "reason) VALUES (?, ?, ?, ?, ?, ?, ?)", rows);
             }
-            return jdbc.update("DELETE FROM forwarding_outbox WHERE claim_id = ?", claimId);
+            if (postgres) {
+                return jdbc.update("DELETE FROM forwarding_outbox WHERE claim_id = ?", claimId);
+            }
+            List<Long> held = embeddedClaims.getOrDefault(claimId, List.of());
+            return java.util.stream.IntStream.of(jdbc.batchUpdate("DELETE FROM forwarding_outbox WHERE id = ?",
+                    held.stream().map(id -> new Object[] {id}).toList())).sum();
         });
+        if (!postgres) { // committed: the rows are gone, and no longer held
+            List<Long> held = embeddedClaims.remove(claimId);
+            if (held != null) {
+                held.forEach(embeddedHeld::remove);
+            }
+        }
         return done == null ? 0 : done;
     }
 
