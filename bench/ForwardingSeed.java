@@ -28,8 +28,8 @@ public class ForwardingSeed {
             db.setAutoCommit(false);
             try (PreparedStatement exempt = db.prepareStatement("INSERT INTO exempt_events (" + columns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
                     PreparedStatement billable = db.prepareStatement("INSERT INTO billable_events (" + columns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
-                    PreparedStatement outbox = db.prepareStatement(
-                            "INSERT INTO forwarding_outbox (event_table, dedup_key, queued_at, lease_until) VALUES (?, ?, ?, ?)")) {
+                    PreparedStatement exemptOutbox = db.prepareStatement(outbox("exempt_events"));
+                    PreparedStatement billableOutbox = db.prepareStatement(outbox("billable_events"))) {
                 for (int i = 0; i < n; i++) {
                     String name = names[i % names.length];
                     boolean isExempt = name.endsWith("Send") || name.equals("emailBounce");
@@ -53,15 +53,16 @@ public class ForwardingSeed {
                     insert.setObject(11, time);
                     insert.setString(12, properties);
                     insert.addBatch();
-                    outbox.setString(1, isExempt ? "exempt_events" : "billable_events");
-                    outbox.setString(2, key);
-                    outbox.setObject(3, time);
-                    outbox.setObject(4, time);
+                    PreparedStatement outbox = isExempt ? exemptOutbox : billableOutbox;
+                    outbox.setObject(1, time);
+                    outbox.setObject(2, time);
+                    outbox.setString(3, key);
                     outbox.addBatch();
                     if ((i + 1) % 10_000 == 0 || i == n - 1) {
                         exempt.executeBatch();
                         billable.executeBatch();
-                        outbox.executeBatch();
+                        exemptOutbox.executeBatch();
+                        billableOutbox.executeBatch();
                         db.commit();
                     }
                 }
@@ -69,5 +70,11 @@ public class ForwardingSeed {
             db.createStatement().execute("CHECKPOINT");
         }
         System.out.printf("seeded %d events and their outbox rows in %.1f s%n", n, (System.nanoTime() - started) / 1e9);
+    }
+
+    /** The outbox row of an event just inserted, as the intake writes it (pointing at the event's row). */
+    private static String outbox(String table) {
+        return "INSERT INTO forwarding_outbox (event_table, dedup_key, event_id, queued_at, lease_until) SELECT '" + table
+                + "', e.dedup_key, e.id, ?, ? FROM " + table + " e WHERE e.dedup_key = ?";
     }
 }

@@ -46,6 +46,9 @@ public class Outbox {
     /** HSQLDB: the outbox ids each batch in flight holds (claim id -> ids, oldest first), and all of them. */
     private final Map<String, List<Long>> embeddedClaims = new ConcurrentHashMap<>();
     private final Set<Long> embeddedHeld = ConcurrentHashMap.newKeySet();
+    /** HSQLDB: claims read on from here (0: from the oldest row), and when they last read from the oldest. */
+    private long embeddedFrom;
+    private long embeddedFromOldestAt;
 
     private final JdbcTemplate jdbc;
     private final TransactionTemplate tx;
@@ -71,24 +74,35 @@ public class Outbox {
         for (String table : TABLES) {
             read.append(read.isEmpty() ? "" : " UNION ALL ").append("SELECT o.id, o.event_table, e.dedup_key, e.event_name, e.email, ")
                     .append("e.user_id, e.event_time, e.properties FROM forwarding_outbox o JOIN ").append(table)
-                    .append(" e ON e.dedup_key = o.dedup_key WHERE ").append(rows).append(" AND o.event_table = '").append(table).append("'");
+                    .append(" e ON e.id = o.event_id WHERE ").append(rows).append(" AND o.event_table = '").append(table).append("'");
         }
         return read.append(" ORDER BY 1").toString();
     }
 
-    /** Inside the intake's transaction: one batched insert of the outbox rows of the events it stores. */
+    /**
+     * Inside the intake's transaction: one batched insert per event table of the outbox rows of the
+     * events it stores, each pointing at its event's row (just written, so the lookup is in cache).
+     */
     void queue(Connection connection, List<StoredEvent> events) throws SQLException {
-        try (PreparedStatement insert = connection.prepareStatement(
-                "INSERT INTO forwarding_outbox (event_table, dedup_key, queued_at, lease_until) VALUES (?, ?, ?, ?)")) {
-            for (StoredEvent event : events) {
-                OffsetDateTime at = event.receivedAt().atOffset(ZoneOffset.UTC);
-                insert.setString(1, event.table());
-                insert.setString(2, event.dedupKey());
-                insert.setObject(3, at);
-                insert.setObject(4, at);
-                insert.addBatch();
+        for (String table : TABLES) {
+            try (PreparedStatement insert = connection.prepareStatement("INSERT INTO forwarding_outbox (event_table, dedup_key, "
+                    + "event_id, queued_at, lease_until) SELECT '" + table + "', e.dedup_key, e.id, ?, ? FROM " + table
+                    + " e WHERE e.dedup_key = ?")) {
+                int rows = 0;
+                for (StoredEvent event : events) {
+                    if (event.table().equals(table)) {
+                        OffsetDateTime at = event.receivedAt().atOffset(ZoneOffset.UTC);
+                        insert.setObject(1, at);
+                        insert.setObject(2, at);
+                        insert.setString(3, event.dedupKey());
+                        insert.addBatch();
+                        rows++;
+                    }
+                }
+                if (rows > 0) {
+                    insert.executeBatch();
+                }
             }
-            insert.executeBatch();
         }
     }
 
@@ -109,18 +123,31 @@ public class Outbox {
         return new Claim(claimId, jdbc.query(readSql, Outbox::event, ids));
     }
 
-    /** One process: the oldest rows no batch of it holds, by the primary key; nothing written. */
+    /**
+     * One process: the oldest rows no batch of it holds, by the primary key; nothing written. While
+     * batches follow one another it reads on from the newest id handed out, instead of reading past
+     * every row the other batches hold; it reads from the oldest row again when there is nothing
+     * beyond, when a batch was given back, and at least once a second (a transaction that took an id
+     * before another but committed after it).
+     */
     private Claim claimEmbedded(int max) {
         List<Long> ids;
         embeddedTurn.lock();
         try {
-            List<Long> oldest = jdbc.queryForList("SELECT id FROM forwarding_outbox ORDER BY id FETCH FIRST "
-                    + (max + embeddedHeld.size()) + " ROWS ONLY", Long.class);
-            ids = oldest.stream().filter(id -> !embeddedHeld.contains(id)).limit(max).toList();
+            long now = System.nanoTime();
+            boolean fromOldest = embeddedFrom == 0 || now - embeddedFromOldestAt >= 1_000_000_000L;
+            ids = fromOldest ? List.of() : jdbc.queryForList("SELECT id FROM forwarding_outbox WHERE id > ? ORDER BY id FETCH FIRST "
+                    + max + " ROWS ONLY", Long.class, embeddedFrom).stream().filter(id -> !embeddedHeld.contains(id)).toList();
+            if (ids.isEmpty()) {
+                embeddedFromOldestAt = now;
+                ids = jdbc.queryForList("SELECT id FROM forwarding_outbox ORDER BY id FETCH FIRST " + (max + embeddedHeld.size())
+                        + " ROWS ONLY", Long.class).stream().filter(id -> !embeddedHeld.contains(id)).limit(max).toList();
+            }
             if (ids.isEmpty()) {
                 return null;
             }
             embeddedHeld.addAll(ids);
+            embeddedFrom = Math.max(embeddedFrom, ids.get(ids.size() - 1));
         } finally {
             embeddedTurn.unlock();
         }
@@ -145,6 +172,14 @@ public class Outbox {
                 List<Long> back = fromId == null ? held : held.stream().filter(id -> id >= fromId).toList();
                 embeddedClaims.put(claimId, fromId == null ? List.of() : held.stream().filter(id -> id < fromId).toList());
                 back.forEach(embeddedHeld::remove);
+                if (!back.isEmpty()) {
+                    embeddedTurn.lock();
+                    try {
+                        embeddedFrom = 0; // the rows given back are older than the newest handed out
+                    } finally {
+                        embeddedTurn.unlock();
+                    }
+                }
             }
             return;
         }
@@ -174,6 +209,14 @@ public class Outbox {
                 return jdbc.update("DELETE FROM forwarding_outbox WHERE claim_id = ?", claimId);
             }
             List<Long> held = embeddedClaims.getOrDefault(claimId, List.of());
+            if (held.isEmpty()) {
+                return 0;
+            }
+            long first = held.get(0);
+            long last = held.get(held.size() - 1);
+            if (last - first + 1 == held.size()) { // ids in order, one run without gaps: one range delete
+                return jdbc.update("DELETE FROM forwarding_outbox WHERE id BETWEEN ? AND ?", first, last);
+            }
             return java.util.stream.IntStream.of(jdbc.batchUpdate("DELETE FROM forwarding_outbox WHERE id = ?",
                     held.stream().map(id -> new Object[] {id}).toList())).sum();
         });
@@ -192,8 +235,8 @@ public class Outbox {
         Integer queued = tx.execute(status -> {
             int n = 0;
             for (String table : TABLES) {
-                n += jdbc.update("INSERT INTO forwarding_outbox (event_table, dedup_key, queued_at, lease_until) SELECT '" + table
-                        + "', dedup_key, ?, ? FROM " + table + " WHERE event_time >= ? AND event_time < ?", now, now,
+                n += jdbc.update("INSERT INTO forwarding_outbox (event_table, dedup_key, event_id, queued_at, lease_until) SELECT '"
+                        + table + "', dedup_key, id, ?, ? FROM " + table + " WHERE event_time >= ? AND event_time < ?", now, now,
                         Timestamp.from(from), Timestamp.from(to));
             }
             return n;

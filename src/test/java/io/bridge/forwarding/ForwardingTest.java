@@ -200,7 +200,10 @@ class ForwardingTest extends BridgeHttpTest {
         MIXPANEL.clearFaults();
         MIXPANEL.failNext("/import", 2, 503, "application/json", "{\"error\":\"unavailable\"}");
         awaitForwarded(40);
-        assertThat(importedByMessageId().keySet()).containsExactlyInAnyOrderElementsOf(ids);
+        Map<String, ObjectNode> imported = importedByMessageId();
+        assertThat(imported.keySet()).containsExactlyInAnyOrderElementsOf(ids);
+        imported.values().forEach(e -> assertThat(MIXPANEL.receivedTimes(e.path("properties").path("$insert_id").asText()))
+                .as("batches given back are claimed again, once: no event sent twice in an accepted request").isOne());
         assertThat(status().path("state").asText()).isEqualTo("forwarding");
     }
 
