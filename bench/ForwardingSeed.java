@@ -30,6 +30,7 @@ public class ForwardingSeed {
                     PreparedStatement billable = db.prepareStatement("INSERT INTO billable_events (" + columns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
                     PreparedStatement exemptOutbox = db.prepareStatement(outbox("exempt_events"));
                     PreparedStatement billableOutbox = db.prepareStatement(outbox("billable_events"))) {
+                long[] queuedUpTo = {-1, -1}; // the newest event id of each table with an outbox row
                 for (int i = 0; i < n; i++) {
                     String name = names[i % names.length];
                     boolean isExempt = name.endsWith("Send") || name.equals("emailBounce");
@@ -53,16 +54,11 @@ public class ForwardingSeed {
                     insert.setObject(11, time);
                     insert.setString(12, properties);
                     insert.addBatch();
-                    PreparedStatement outbox = isExempt ? exemptOutbox : billableOutbox;
-                    outbox.setObject(1, time);
-                    outbox.setObject(2, time);
-                    outbox.setString(3, key);
-                    outbox.addBatch();
                     if ((i + 1) % 10_000 == 0 || i == n - 1) {
                         exempt.executeBatch();
                         billable.executeBatch();
-                        exemptOutbox.executeBatch();
-                        billableOutbox.executeBatch();
+                        queuedUpTo[0] = queue(db, exemptOutbox, "exempt_events", queuedUpTo[0]);
+                        queuedUpTo[1] = queue(db, billableOutbox, "billable_events", queuedUpTo[1]);
                         db.commit();
                     }
                 }
@@ -72,9 +68,19 @@ public class ForwardingSeed {
         System.out.printf("seeded %d events and their outbox rows in %.1f s%n", n, (System.nanoTime() - started) / 1e9);
     }
 
-    /** The outbox row of an event just inserted, as the intake writes it (pointing at the event's row). */
+    /** The outbox rows of the events just inserted, as the intake writes them (each pointing at its event's row), in one statement. */
     private static String outbox(String table) {
         return "INSERT INTO forwarding_outbox (event_table, dedup_key, event_id, queued_at, lease_until) SELECT '" + table
-                + "', e.dedup_key, e.id, ?, ? FROM " + table + " e WHERE e.dedup_key = ?";
+                + "', e.dedup_key, e.id, e.received_at, e.received_at FROM " + table + " e WHERE e.id > ? ORDER BY e.id";
+    }
+
+    /** Queues the table's events newer than {@code after}; the newest event id queued. */
+    private static long queue(Connection db, PreparedStatement outbox, String table, long after) throws Exception {
+        outbox.setLong(1, after);
+        outbox.executeUpdate();
+        try (var newest = db.createStatement().executeQuery("SELECT COALESCE(MAX(id), -1) FROM " + table)) {
+            newest.next();
+            return newest.getLong(1);
+        }
     }
 }
