@@ -83,8 +83,6 @@ public class ListSnapshot {
      * this run subscribes every member.
      */
     public void useCreatedList(@Body long listId, @ExchangeProperty("run") ExportRun run) {
-        jdbc.update(LANDED, listId);
-        jdbc.update("DELETE FROM list_pending WHERE list_id = ?", listId);
         int stale = jdbc.update("DELETE FROM list_members WHERE list_id = ?", listId);
         if (stale > 0) {
             log.warn("Iterable list {} ('{}') was created anew, but the bridge remembered {} members in a list of that id: "
@@ -101,13 +99,14 @@ public class ListSnapshot {
         run.useList(listId);
         boolean empty = jdbc.queryForList("SELECT 1 FROM list_members WHERE list_id = ? FETCH FIRST 1 ROWS ONLY", Integer.class, listId)
                 .isEmpty();
-        for (String keys : jdbc.queryForList("SELECT email_keys FROM list_in_flight WHERE list_id = ?", String.class, listId)) {
-            jdbc.batchUpdate(MARK, keys(keys).stream().map(key -> new Object[] {listId, key}).toList());
+        if (empty) { // a first sync, or a snapshot cleared: whatever is in flight or pending is nobody's
+            jdbc.update("DELETE FROM list_pending WHERE list_id = ?", listId);
+        } else {
+            for (String keys : jdbc.queryForList("SELECT email_keys FROM list_in_flight WHERE list_id = ?", String.class, listId)) {
+                jdbc.batchUpdate(MARK, keys(keys).stream().map(key -> new Object[] {listId, key}).toList());
+            }
         }
         jdbc.update(LANDED, listId);
-        if (empty) {
-            jdbc.update("DELETE FROM list_pending WHERE list_id = ?", listId); // marks of nobody (the snapshot cleared by hand)
-        }
         run.snapshotEmpty(empty);
         run.pendingMarks(!empty && !jdbc.queryForList("SELECT 1 FROM list_pending WHERE list_id = ? FETCH FIRST 1 ROWS ONLY",
                 Integer.class, listId).isEmpty());

@@ -193,8 +193,8 @@ public class Outbox {
     }
 
     /** Mixpanel answered for the claim: the rejected are kept with their reason, and the claim's rows are done. */
-    int settle(String claimId, List<Rejection> rejected) {
-        Integer done = tx.execute(status -> {
+    void settle(String claimId, List<Rejection> rejected) {
+        tx.executeWithoutResult(status -> {
             if (!rejected.isEmpty()) {
                 Timestamp now = Timestamp.from(Instant.now());
                 List<Object[]> rows = new ArrayList<>();
@@ -206,19 +206,20 @@ public class Outbox {
                         + "reason) VALUES (?, ?, ?, ?, ?, ?, ?)", rows);
             }
             if (postgres) {
-                return jdbc.update("DELETE FROM forwarding_outbox WHERE claim_id = ?", claimId);
+                jdbc.update("DELETE FROM forwarding_outbox WHERE claim_id = ?", claimId);
+                return;
             }
             List<Long> held = embeddedClaims.getOrDefault(claimId, List.of());
             if (held.isEmpty()) {
-                return 0;
+                return;
             }
             long first = held.get(0);
             long last = held.get(held.size() - 1);
             if (last - first + 1 == held.size()) { // ids in order, one run without gaps: one range delete
-                return jdbc.update("DELETE FROM forwarding_outbox WHERE id BETWEEN ? AND ?", first, last);
+                jdbc.update("DELETE FROM forwarding_outbox WHERE id BETWEEN ? AND ?", first, last);
+            } else {
+                jdbc.batchUpdate("DELETE FROM forwarding_outbox WHERE id = ?", held.stream().map(id -> new Object[] {id}).toList());
             }
-            return java.util.stream.IntStream.of(jdbc.batchUpdate("DELETE FROM forwarding_outbox WHERE id = ?",
-                    held.stream().map(id -> new Object[] {id}).toList())).sum();
         });
         if (!postgres) { // committed: the rows are gone, and no longer held
             List<Long> held = embeddedClaims.remove(claimId);
@@ -226,7 +227,6 @@ public class Outbox {
                 held.forEach(embeddedHeld::remove);
             }
         }
-        return done == null ? 0 : done;
     }
 
     /** Queues the stored events whose time is in [from, to) again; how many. */
