@@ -1,9 +1,13 @@
 package io.bridge.exports;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.sql.DatabaseMetaData;
 import java.time.Instant;
 import java.util.Date;
 import java.util.Properties;
+import java.util.Set;
 import javax.sql.DataSource;
 import org.quartz.CronTrigger;
 import org.quartz.Scheduler;
@@ -13,6 +17,8 @@ import org.quartz.TriggerKey;
 import org.quartz.impl.matchers.GroupMatcher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.quartz.QuartzProperties;
 import org.springframework.boot.autoconfigure.quartz.SchedulerFactoryBeanCustomizer;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
@@ -22,6 +28,8 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.jdbc.support.JdbcUtils;
 import org.springframework.jdbc.support.MetaDataAccessException;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Quartz for dynamic syncs: Spring Boot's clustered scheduler on the bridge's database, which
@@ -36,6 +44,7 @@ import org.springframework.jdbc.support.MetaDataAccessException;
  * ({@code spring.quartz.auto-startup}) nor camel-quartz ({@code autoStartScheduler}) starts it
  * earlier. A fire missed while the bridge was down then runs once, at once (the trigger's misfire
  * instruction: fire once now).</li>
+ * <li>Jobs and triggers are written in a transaction: see {@link #jobsWrittenInTransactions}.</li>
  * </ul>
  */
 @Configuration(proxyBeanMethods = false)
@@ -55,6 +64,63 @@ class ClusteredScheduling {
             properties.put("org.quartz.jobStore.driverDelegateClass", delegate);
             factory.setQuartzProperties(properties);
         };
+    }
+
+    /** The Scheduler methods that write jobs and triggers. */
+    private static final Set<String> WRITES = Set.of("scheduleJob", "scheduleJobs", "rescheduleJob", "addJob", "deleteJob",
+            "deleteJobs", "unscheduleJob", "unscheduleJobs");
+
+    /**
+     * Calls that write jobs and triggers from outside Quartz (camel-quartz storing the dynamic-sync
+     * job as its route starts) run in a transaction. Spring's job store writes, and takes Quartz's
+     * cluster lock, within the caller's transaction; without one each statement commits on its own.
+     * Then the first replica ever to start on an empty store wrote the job and its trigger in two
+     * commits, and a second replica starting in between found the job without its trigger and did
+     * not start ("Trigger could not be found in quartz scheduler").
+     */
+    @Bean
+    static BeanPostProcessor jobsWrittenInTransactions(ObjectProvider<PlatformTransactionManager> transactions) {
+        return new BeanPostProcessor() {
+            @Override
+            public Object postProcessAfterInitialization(Object bean, String name) {
+                if (!(bean instanceof Scheduler scheduler)) {
+                    return bean;
+                }
+                return Proxy.newProxyInstance(Scheduler.class.getClassLoader(), new Class<?>[] {Scheduler.class},
+                        (proxy, method, args) -> WRITES.contains(method.getName())
+                                ? inTransaction(transactions.getObject(), scheduler, method, args)
+                                : call(scheduler, method, args));
+            }
+        };
+    }
+
+    private static Object inTransaction(PlatformTransactionManager transactions, Scheduler scheduler, Method method, Object[] args)
+            throws Throwable {
+        try {
+            return new TransactionTemplate(transactions).execute(status -> {
+                try {
+                    return call(scheduler, method, args);
+                } catch (Throwable e) {
+                    throw new Failed(e); // rolls the transaction back
+                }
+            });
+        } catch (Failed e) {
+            throw e.getCause();
+        }
+    }
+
+    private static Object call(Scheduler scheduler, Method method, Object[] args) throws Throwable {
+        try {
+            return method.invoke(scheduler, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
+    private static final class Failed extends RuntimeException {
+        Failed(Throwable cause) {
+            super(cause);
+        }
     }
 
     /** Starts Quartz after every other start-up step (the last ApplicationReadyEvent listener). */

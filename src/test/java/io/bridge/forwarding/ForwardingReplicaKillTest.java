@@ -81,10 +81,9 @@ class ForwardingReplicaKillTest {
 
     @Test
     void theOtherReplicaForwardsOnAtOnceAndTakesTheDeadOnesBatchOverOnceItsLeaseLapses() throws Exception {
-        // one after the other: two replicas starting at once on an empty Quartz store may race (see ReplicaKillTest)
         BridgeProcess a = start("A");
+        BridgeProcess b = start("B"); // at once, on an empty Quartz store: see QuartzJobStoreTest
         assertThat(a.awaitStarted(Duration.ofMinutes(2))).as(a.output()).isTrue();
-        BridgeProcess b = start("B");
         assertThat(b.awaitStarted(Duration.ofMinutes(2))).as(b.output()).isTrue();
         BridgeTables.empty(jdbc);
 
