@@ -2,10 +2,16 @@
 -- Every request carries a new messageId, so nothing is deduplicated away.
 local names = {"emailSend", "emailOpen", "emailClick", "pushSend", "inAppClick", "smsSend", "emailBounce", "webPushClick"}
 local counter = 0
-local prefix = ""
+
+-- setup runs once per thread, in wrk's main Lua state, and sets the global "prefix" in the thread's
+-- own state: the thread's number keeps the threads' ids apart, the clock one wrk process's from the
+-- next. (The prefix was once shadowed by a local, always "": every thread and every wrk process
+-- sent the same ids, and all but the first of each were redeliveries, deduplicated.)
+local threads = 0
 
 function setup(thread)
-  thread:set("prefix", tostring(math.random(1, 2^31)) .. "-" .. tostring(os.time()))
+  threads = threads + 1
+  thread:set("prefix", tostring(os.time()) .. "-" .. threads)
 end
 
 function init(args)
