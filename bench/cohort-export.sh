@@ -36,8 +36,8 @@ fi
 JAR=$(realpath "${JAR:-$OWN_JAR}")
 BUNDLE_DIR=${BUNDLE_DIR:-$PWD} # the bundle reads routes/ and application.yaml from where it runs
 WORK=$(mktemp -d)
-BRIDGE=; FAKES=; SAMPLER=
-cleanup() { for p in $SAMPLER $BRIDGE $FAKES; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+BRIDGE=; FAKES=
+cleanup() { for p in $BRIDGE $FAKES; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
@@ -104,7 +104,7 @@ for run in $(seq 1 "$RUNS"); do
     exit 1
   fi
   echo "$(seconds "$first") $peak $writes $(seconds "$second") $cpu_bundle $cpu_standins" >> "$WORK/summary"
-  kill $SAMPLER $BRIDGE $FAKES 2>/dev/null || true; wait $BRIDGE $FAKES 2>/dev/null || true; SAMPLER=; BRIDGE=; FAKES=
+  kill $BRIDGE $FAKES 2>/dev/null || true; wait $BRIDGE $FAKES 2>/dev/null || true; BRIDGE=; FAKES=
 done
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 echo "median of $RUNS: first full sync $(cut -d' ' -f1 "$WORK/summary" | median) s, peak heap $(cut -d' ' -f2 "$WORK/summary" | median) MiB, re-sync Iterable write calls $(cut -d' ' -f3 "$WORK/summary" | median) in $(cut -d' ' -f4 "$WORK/summary" | median) s, CPU in the first sync: bundle $(cut -d' ' -f5 "$WORK/summary" | median) s, stand-ins $(cut -d' ' -f6 "$WORK/summary" | median) s"

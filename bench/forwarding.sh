@@ -8,7 +8,7 @@
 # 1. drain: EVENTS stored events and their outbox rows are seeded into the bundle's database
 #    (bench/ForwardingSeed.java, the bundle stopped; once, each run drains a copy); the bundle then
 #    starts and forwards them all;
-#    events/s from the stand-in's first import to its last (each run a fresh database). Target: >= 20,000.
+#    events/s from the stand-in's first import to its last (each run on its own copy). Target: >= 20,000.
 # 2. intake with forwarding on vs off: wrk posts unique events (bench/webhook-events.lua) to a bundle
 #    with forwarding off, then to one with forwarding on (same settings otherwise), RUNS times
 #    alternately; events/s of each and the ratio of the medians (target >= 0.8x), and the lag

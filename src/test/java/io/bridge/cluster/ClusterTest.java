@@ -10,6 +10,7 @@ import io.bridge.BridgeApplication;
 import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
 import io.bridge.support.BridgeTables;
+import io.bridge.support.Postgres;
 import io.bridge.support.StandIns;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,7 +29,6 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
 /**
  * Two instances of the bundle on one PostgreSQL database, one Quartz cluster, a 2-second cron:
@@ -51,8 +51,7 @@ class ClusterTest {
         instances.put("A", start("A"));
         instances.put("B", start("B"));
         // the test's own connection: it outlives either instance
-        jdbc = new JdbcTemplate(new DriverManagerDataSource(System.getenv("SPRING_DATASOURCE_URL"),
-                System.getenv().getOrDefault("SPRING_DATASOURCE_USERNAME", "postgres"), System.getenv("SPRING_DATASOURCE_PASSWORD")));
+        jdbc = Postgres.jdbc(getClass());
         BridgeTables.empty(jdbc);
     }
 
@@ -116,10 +115,7 @@ class ClusterTest {
     }
 
     private ConfigurableApplicationContext start(String instance) {
-        String url = System.getenv("SPRING_DATASOURCE_URL");
-        if (url == null || !url.startsWith("jdbc:postgresql:")) {
-            throw new IllegalStateException("ClusterTest needs PostgreSQL: SPRING_DATASOURCE_URL=jdbc:postgresql://... (see .ci/run)");
-        }
+        Postgres.url(getClass()); // fails at once, saying what to set, without PostgreSQL
         return new SpringApplicationBuilder(BridgeApplication.class).profiles("test").run(
                 "--spring.config.location=file:./application.yaml,classpath:/", "--server.port=0",
                 "--spring.quartz.scheduler-name=" + cluster, "--camel.main.name=" + cluster, "--camel.main.jmx-enabled=false",

@@ -10,6 +10,7 @@ import io.bridge.fakes.FakeMixpanel;
 import io.bridge.fakes.FakeMixpanel.Member;
 import io.bridge.support.BridgeProcess;
 import io.bridge.support.ExportTables;
+import io.bridge.support.Postgres;
 import io.bridge.support.StandIns;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,7 +27,6 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
 /**
  * "Claims of a dead replica lapse after bridge.exports.run-lease", with a replica that really dies: two
@@ -55,12 +55,7 @@ class ReplicaKillTest {
 
     @BeforeEach
     void database() {
-        String url = System.getenv("SPRING_DATASOURCE_URL");
-        if (url == null || !url.startsWith("jdbc:postgresql:")) {
-            throw new IllegalStateException("ReplicaKillTest needs PostgreSQL: SPRING_DATASOURCE_URL=jdbc:postgresql://... (see .ci/run)");
-        }
-        jdbc = new JdbcTemplate(new DriverManagerDataSource(url, System.getenv().getOrDefault("SPRING_DATASOURCE_USERNAME", "postgres"),
-                System.getenv("SPRING_DATASOURCE_PASSWORD")));
+        jdbc = Postgres.jdbc(getClass());
     }
 
     @AfterEach
@@ -141,11 +136,7 @@ class ReplicaKillTest {
 
     private BridgeProcess start(String name) throws Exception {
         Map<String, String> env = StandIns.environment(mixpanel, iterable);
-        env.put("SPRING_DATASOURCE_URL", System.getenv("SPRING_DATASOURCE_URL"));
-        env.put("SPRING_DATASOURCE_USERNAME", System.getenv().getOrDefault("SPRING_DATASOURCE_USERNAME", "postgres"));
-        if (System.getenv("SPRING_DATASOURCE_PASSWORD") != null) {
-            env.put("SPRING_DATASOURCE_PASSWORD", System.getenv("SPRING_DATASOURCE_PASSWORD"));
-        }
+        env.putAll(Postgres.environment(getClass()));
         env.put("SPRING_QUARTZ_SCHEDULERNAME", cluster); // one Quartz cluster
         env.put("HOSTNAME", name); // the pod's name: the replica's name in run claims
         env.put("BRIDGE_DATA_DIR", dir.resolve(name).toString());

@@ -7,8 +7,9 @@ import io.bridge.BridgeApplication;
 import io.bridge.exports.ExportRuns;
 import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
-import io.bridge.support.Concurrently;
 import io.bridge.support.BridgeTables;
+import io.bridge.support.Concurrently;
+import io.bridge.support.Postgres;
 import io.bridge.support.StandIns;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +24,6 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
 /**
  * Mixpanel's limits (queries per hour, queries at once) are per project, not per replica: two
@@ -108,16 +108,11 @@ class SharedMixpanelBudgetTest {
     }
 
     private void twoInstances(String... budget) {
-        String url = System.getenv("SPRING_DATASOURCE_URL");
-        if (url == null || !url.startsWith("jdbc:postgresql:")) {
-            throw new IllegalStateException("SharedMixpanelBudgetTest needs PostgreSQL: SPRING_DATASOURCE_URL=jdbc:postgresql://... "
-                    + "(see .ci/run)");
-        }
+        Postgres.url(getClass()); // fails at once, saying what to set, without PostgreSQL
         instances.add(start("A", budget));
         instances.add(start("B", budget));
         // the test's own connection: empties what earlier tests left in the shared database (spent queries too)
-        jdbc = new JdbcTemplate(new DriverManagerDataSource(url, System.getenv().getOrDefault("SPRING_DATASOURCE_USERNAME", "postgres"),
-                System.getenv("SPRING_DATASOURCE_PASSWORD")));
+        jdbc = Postgres.jdbc(getClass());
         BridgeTables.empty(jdbc);
     }
 

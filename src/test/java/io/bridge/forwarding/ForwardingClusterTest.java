@@ -8,6 +8,7 @@ import io.bridge.BridgeApplication;
 import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
 import io.bridge.support.BridgeTables;
+import io.bridge.support.Postgres;
 import io.bridge.support.StandIns;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -28,7 +29,6 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.web.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
 /**
  * Two replicas on one PostgreSQL database forward the events both take in: every event reaches
@@ -48,8 +48,7 @@ class ForwardingClusterTest {
     void twoReplicas() {
         replicas.add(start("A"));
         replicas.add(start("B"));
-        jdbc = new JdbcTemplate(new DriverManagerDataSource(System.getenv("SPRING_DATASOURCE_URL"),
-                System.getenv().getOrDefault("SPRING_DATASOURCE_USERNAME", "postgres"), System.getenv("SPRING_DATASOURCE_PASSWORD")));
+        jdbc = Postgres.jdbc(getClass());
         BridgeTables.empty(jdbc);
     }
 
@@ -109,10 +108,7 @@ class ForwardingClusterTest {
     }
 
     private ConfigurableApplicationContext start(String instance) {
-        String url = System.getenv("SPRING_DATASOURCE_URL");
-        if (url == null || !url.startsWith("jdbc:postgresql:")) {
-            throw new IllegalStateException("ForwardingClusterTest needs PostgreSQL: SPRING_DATASOURCE_URL=jdbc:postgresql://... (see .ci/run)");
-        }
+        Postgres.url(getClass()); // fails at once, saying what to set, without PostgreSQL
         return new SpringApplicationBuilder(BridgeApplication.class).profiles("test").run(
                 "--spring.config.location=file:./application.yaml,classpath:/", "--server.port=0",
                 "--spring.quartz.scheduler-name=" + cluster, "--camel.main.name=" + cluster + "-" + instance,

@@ -8,6 +8,7 @@ import io.bridge.fakes.FakeMixpanel;
 import io.bridge.mixpanel.MixpanelImport;
 import io.bridge.support.BridgeProcess;
 import io.bridge.support.BridgeTables;
+import io.bridge.support.Postgres;
 import io.bridge.support.StandIns;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -29,7 +30,6 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
 /**
  * Several replicas forward "without stalling when one dies", with a replica that really dies: two
@@ -59,12 +59,7 @@ class ForwardingReplicaKillTest {
 
     @BeforeEach
     void database() {
-        String url = System.getenv("SPRING_DATASOURCE_URL");
-        if (url == null || !url.startsWith("jdbc:postgresql:")) {
-            throw new IllegalStateException("ForwardingReplicaKillTest needs PostgreSQL: SPRING_DATASOURCE_URL=jdbc:postgresql://... (see .ci/run)");
-        }
-        jdbc = new JdbcTemplate(new DriverManagerDataSource(url, System.getenv().getOrDefault("SPRING_DATASOURCE_USERNAME", "postgres"),
-                System.getenv("SPRING_DATASOURCE_PASSWORD")));
+        jdbc = Postgres.jdbc(getClass());
     }
 
     @AfterEach
@@ -154,11 +149,7 @@ class ForwardingReplicaKillTest {
 
     private BridgeProcess start(String name) throws Exception {
         Map<String, String> env = new HashMap<>(StandIns.environment(mixpanel, iterable));
-        env.put("SPRING_DATASOURCE_URL", System.getenv("SPRING_DATASOURCE_URL"));
-        env.put("SPRING_DATASOURCE_USERNAME", System.getenv().getOrDefault("SPRING_DATASOURCE_USERNAME", "postgres"));
-        if (System.getenv("SPRING_DATASOURCE_PASSWORD") != null) {
-            env.put("SPRING_DATASOURCE_PASSWORD", System.getenv("SPRING_DATASOURCE_PASSWORD"));
-        }
+        env.putAll(Postgres.environment(getClass()));
         env.put("SPRING_QUARTZ_SCHEDULERNAME", cluster);
         env.put("HOSTNAME", name);
         env.put("BRIDGE_DATA_DIR", dir.resolve(name).toString());
