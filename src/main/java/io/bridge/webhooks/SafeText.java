@@ -73,15 +73,10 @@ public final class SafeText {
 
     /** The index of the first unpaired UTF-16 surrogate in {@code s}, or -1. */
     static int unpairedSurrogate(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (Character.isHighSurrogate(c)) {
-                if (i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-                    i++;
-                } else {
-                    return i;
-                }
-            } else if (Character.isLowSurrogate(c)) {
+        // a code point at i is a lone surrogate exactly when the pair is broken; stepping by code
+        // points (never by hand) keeps the loop moving forward whatever the input
+        for (int i = 0; i < s.length(); i += Character.charCount(s.codePointAt(i))) {
+            if (Character.getType(s.codePointAt(i)) == Character.SURROGATE) {
                 return i;
             }
         }

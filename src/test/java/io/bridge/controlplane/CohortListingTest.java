@@ -18,7 +18,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -46,12 +45,6 @@ class CohortListingTest extends BridgeHttpTest {
 
     @Autowired
     MixpanelCohorts cohorts;
-
-    @AfterAll
-    static void stopFakes() {
-        MIXPANEL.close();
-        ITERABLE.close();
-    }
 
     /** One story: the budget is the context's, spent in this order. */
     @Test

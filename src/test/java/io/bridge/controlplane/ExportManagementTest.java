@@ -21,7 +21,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -46,12 +45,6 @@ class ExportManagementTest extends BridgeHttpTest {
 
     @Autowired
     ExportRuns exportRuns;
-
-    @AfterAll
-    static void stopFakes() {
-        MIXPANEL.close();
-        ITERABLE.close();
-    }
 
     @BeforeEach
     void smallPages() { // tables and stand-ins start empty (BridgeHttpTest)

@@ -12,7 +12,6 @@ import io.bridge.support.StandIns;
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -32,12 +31,6 @@ class IntegrationApiTest extends BridgeHttpTest {
         registry.add("ITERABLE_API_KEY_WRONG", () -> OTHER_KEY);
         // as if the bridge's environment held a secret that is not an Iterable key
         registry.add("BRIDGE_SECURITY_ADMIN_PASSWORD", () -> "{noop}test-admin-password");
-    }
-
-    @AfterAll
-    static void stopFakes() {
-        MIXPANEL.close();
-        ITERABLE.close();
     }
 
     HttpResponse<String> put(String body) {

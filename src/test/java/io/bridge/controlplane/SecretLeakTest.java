@@ -62,9 +62,7 @@ class SecretLeakTest extends BridgeHttpTest {
     }
 
     @AfterAll
-    static void stopFakes() {
-        MIXPANEL.close();
-        ITERABLE.close();
+    static void restoreLogLevels() {
         // the logging system is one per JVM: later test classes go back to the test profile's levels
         LoggingSystem logging = LoggingSystem.get(SecretLeakTest.class.getClassLoader());
         for (String logger : List.of("org.apache.hc", "org.apache.hc.client5.http.headers", "org.apache.hc.client5.http.wire")) {

@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.camel.builder.NotifyBuilder;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.test.annotation.DirtiesContext;
@@ -49,12 +48,6 @@ class DynamicSyncScheduleTest extends BridgeHttpTest {
     @AfterEach
     void stopTheExports() {
         jdbc.update("UPDATE cohort_exports SET stopped_at = CURRENT_TIMESTAMP");
-    }
-
-    @AfterAll
-    static void stopFakes() {
-        MIXPANEL.close();
-        ITERABLE.close();
     }
 
     @Test

@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.camel.ProducerTemplate;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -46,12 +45,6 @@ class RealLimitsTest extends BridgeHttpTest {
     ProducerTemplate camel;
     @Autowired
     ExportRuns exportRuns;
-
-    @AfterAll
-    static void stopFakes() {
-        MIXPANEL.close();
-        ITERABLE.close();
-    }
 
     @BeforeEach
     void cleanExports() {

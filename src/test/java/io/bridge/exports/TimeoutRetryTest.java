@@ -11,7 +11,6 @@ import io.bridge.support.StandIns;
 import java.util.List;
 import java.util.Map;
 import org.apache.camel.ProducerTemplate;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -48,12 +47,6 @@ class TimeoutRetryTest extends BridgeHttpTest {
     ProducerTemplate camel;
     @Autowired
     ExportRuns exportRuns;
-
-    @AfterAll
-    static void stopFakes() {
-        MIXPANEL.close();
-        ITERABLE.close();
-    }
 
     /** A slow call is applied late, after the bridge gave up on it: no test leaves one behind for the next. */
     @AfterEach

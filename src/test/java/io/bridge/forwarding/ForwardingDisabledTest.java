@@ -9,7 +9,6 @@ import io.bridge.fakes.FakeMixpanel;
 import io.bridge.support.BridgeHttpTest;
 import io.bridge.support.StandIns;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -30,12 +29,6 @@ class ForwardingDisabledTest extends BridgeHttpTest {
 
     @Autowired
     Forwarder forwarder;
-
-    @AfterAll
-    static void stopFakes() {
-        MIXPANEL.close();
-        ITERABLE.close();
-    }
 
     @Test
     void turnedOffNothingIsSentAndTheStatusSaysSo() {

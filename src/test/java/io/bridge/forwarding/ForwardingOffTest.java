@@ -9,7 +9,6 @@ import io.bridge.support.BridgeHttpTest;
 import io.bridge.support.StandIns;
 import java.net.http.HttpResponse;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -33,11 +32,6 @@ class ForwardingOffTest extends BridgeHttpTest {
 
     @Autowired
     Forwarder forwarder;
-
-    @AfterAll
-    static void stopFake() {
-        MIXPANEL.close();
-    }
 
     @Test
     void withoutTheServiceAccountForwardingIsOffSaysWhyAndIntakeStoresAsAlways() {

@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -53,12 +52,6 @@ class ForwardingTest extends BridgeHttpTest {
 
     @Autowired
     Forwarder forwarder;
-
-    @AfterAll
-    static void stopFakes() {
-        MIXPANEL.close();
-        ITERABLE.close();
-    }
 
     @BeforeEach
     void freshForwarder() {

@@ -20,7 +20,6 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.camel.ProducerTemplate;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -59,12 +58,6 @@ class ExportPromisesTest extends BridgeHttpTest {
     ProducerTemplate camel;
     @Autowired
     ExportRuns exportRuns;
-
-    @AfterAll
-    static void stopStandIns() {
-        MIXPANEL.close();
-        ITERABLE.close();
-    }
 
     @BeforeEach
     void cleanExports() {

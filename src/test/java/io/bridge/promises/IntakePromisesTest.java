@@ -15,7 +15,6 @@ import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -50,11 +49,6 @@ class IntakePromisesTest extends BridgeHttpTest {
 
     @org.springframework.beans.factory.annotation.Autowired
     org.apache.camel.CamelContext camel;
-
-    @AfterAll
-    static void stopStandIn() {
-        ITERABLE.close();
-    }
 
     static String nobodyListening() {
         try {

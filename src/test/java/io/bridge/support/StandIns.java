@@ -17,6 +17,11 @@ import org.springframework.test.context.DynamicPropertyRegistry;
  * The stand-ins check every request as the real APIs do; {@link StandInsCheck}, registered for every
  * test (src/test/resources/META-INF/services), fails a test after which any stand-in of the JVM
  * holds a protocol violation.
+ *
+ * <p>A test class keeps its stand-ins in static fields and never closes them: they live as long as
+ * the JVM. The Spring context that points at them is cached and reused by later classes, and a
+ * mutation tester runs the same class again in the same JVM; a stand-in closed after the first run
+ * would fail every later one. {@link #resetAll()} empties them between tests instead.
  */
 public final class StandIns {
 
