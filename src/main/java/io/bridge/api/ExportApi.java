@@ -127,6 +127,10 @@ public class ExportApi {
             throw new ApiProblem(409, "export_stopped", "the export of cohort " + row.get("cohort_id")
                     + " is stopped: POST /api/exports to export it again");
         }
+        if (ExportRuns.PUSH.equals(row.get("sync_type"))) {
+            throw new ApiProblem(409, "pushed_by_mixpanel", "cohort " + row.get("cohort_id") + " is exported by push: its runs "
+                    + "start when Mixpanel sends the cohort; start a sync of it in Mixpanel's webhook destination");
+        }
         audit.record("export.run", "cohort " + row.get("cohort_id"), "run now");
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader("cohortId", toLong(row.get("cohort_id")));

@@ -16,7 +16,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param maxRetryAfter       longest wait a 429's Retry-After may ask for
  * @param reportsKept         runs of each cohort whose report.csv is kept
  * @param runLease            a run's claim on its cohort lapses when not renewed for this long (a dead replica's run)
- * @param cohorts             exports declared here: {@code [{cohort-id: 1234, sync: dynamic}]}
+ * @param cohorts             exports declared here: {@code [{cohort-id: 1234, sync: dynamic}]} (one-time, dynamic or push)
  */
 @ConfigurationProperties("bridge.exports")
 public record ExportProperties(
@@ -40,6 +40,13 @@ public record ExportProperties(
         }
     }
 
+    /** An export declared here; {@code sync: push} waits for Mixpanel's cohort-sync webhook instead of reading Mixpanel. */
     public record Declared(long cohortId, @DefaultValue("dynamic") String sync) {
+        public Declared {
+            if (!ExportRuns.SYNC_TYPES.contains(sync) && !ExportRuns.PUSH.equals(sync)) {
+                throw new IllegalArgumentException("bridge.exports.cohorts: cohort " + cohortId + " has sync '" + sync
+                        + "'; it must be one-time, dynamic (the bridge reads Mixpanel) or push (Mixpanel's webhook sends it)");
+            }
+        }
     }
 }

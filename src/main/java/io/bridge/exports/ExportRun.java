@@ -59,6 +59,31 @@ public class ExportRun implements CohortQuery, ListSync {
         return times.toString();
     }
 
+    // push: the pages this run applies (pushAction null: a pull run, reading Mixpanel's Query API)
+    String pushAction; // members | add_members | remove_members
+    String pushSession;
+    int pushPage; // the number of the last page read
+
+    /** True when the run applies pages Mixpanel pushed, false when it reads the cohort from Mixpanel. */
+    public boolean isPushed() {
+        return pushAction != null;
+    }
+
+    /** True unless the run removes members (remove_members): its members are leavers, not joiners. */
+    public boolean isJoining() {
+        return !"remove_members".equals(pushAction);
+    }
+
+    /** True when the run unsubscribes anyone: who left the cohort (pull, members), or who was removed (remove_members). */
+    boolean findsLeavers() {
+        return !"add_members".equals(pushAction);
+    }
+
+    /** True when the leavers are the members this run read (remove_members), not the list's members it did not read. */
+    boolean leaversAreRead() {
+        return "remove_members".equals(pushAction);
+    }
+
     // Mixpanel paging
     String mixpanelSlot; // the max-concurrent slot of the query in flight, kept across its retries
     String sessionId;

@@ -38,7 +38,10 @@ import org.springframework.stereotype.Component;
 public class ExportRuns {
 
     private static final Logger log = LoggerFactory.getLogger(ExportRuns.class);
+    /** The exports the control plane makes: the bridge reads the cohort from Mixpanel (pull). */
     public static final Set<String> SYNC_TYPES = Set.of("one-time", "dynamic");
+    /** An export whose members Mixpanel pushes (its cohort-sync webhook); declared in configuration or made by the first push. */
+    public static final String PUSH = "push";
 
     private final JdbcTemplate jdbc;
     private final ExportProperties exports;
@@ -49,10 +52,13 @@ public class ExportRuns {
     private final RunClaims claims;
     private final MeterRegistry meters;
     private final MixpanelBudget mixpanelBudget;
+    private final PushedCohorts pushed;
 
     public ExportRuns(JdbcTemplate jdbc, ExportProperties exports, MixpanelProperties mixpanel, IterableConnection iterable,
-            RunMembers members, RunReports reports, RunClaims claims, MixpanelBudget mixpanelBudget, MeterRegistry meters) {
+            RunMembers members, RunReports reports, RunClaims claims, MixpanelBudget mixpanelBudget, MeterRegistry meters,
+            PushedCohorts pushed) {
         this.jdbc = jdbc;
+        this.pushed = pushed;
         this.claims = claims;
         this.meters = meters;
         this.reports = reports;
@@ -133,8 +139,8 @@ public class ExportRuns {
      * after the failed INSERT).
      */
     public void save(long cohortId, String sync, String origin) {
-        if (!SYNC_TYPES.contains(sync)) {
-            throw new IllegalArgumentException("sync must be one of " + SYNC_TYPES + ", got '" + sync + "'");
+        if (!SYNC_TYPES.contains(sync) && !PUSH.equals(sync)) {
+            throw new IllegalArgumentException("sync must be one-time, dynamic or push, got '" + sync + "'");
         }
         for (int attempt = 1; ; attempt++) {
             if (jdbc.update("UPDATE cohort_exports SET sync_type = ?, origin = ?, stopped_at = NULL WHERE cohort_id = ?",
@@ -177,8 +183,11 @@ public class ExportRuns {
      * Opens a run of a cohort's export (exchange property {@code run}). When a run of the same cohort
      * is still going, this one is recorded as skipped.
      */
-    public ExportRun begin(@Header("cohortId") long cohortId, @Header("trigger") String trigger, Exchange exchange) {
-        List<String> missing = missingSettings();
+    public ExportRun begin(@Header("cohortId") long cohortId, @Header("trigger") String trigger,
+            @Header("pushAction") String pushAction, @Header("pushSession") String pushSession, Exchange exchange) {
+        // a pushed cohort needs no Mixpanel service account: only Iterable
+        List<String> missing = pushAction == null ? missingSettings()
+                : iterable.missing() == null ? List.of() : List.of(iterable.missing());
         if (!missing.isEmpty()) {
             throw new IllegalStateException("cohort export is off: set " + String.join(", ", missing));
         }
@@ -188,11 +197,20 @@ public class ExportRuns {
         run.cohortId = cohortId;
         run.syncType = (String) export.get("sync_type");
         run.trigger = trigger;
+        run.pushAction = pushAction;
+        run.pushSession = pushSession;
         run.batchSize = exports.batchSize();
         run.iterableBaseUrl = iterable.current().baseUrl();
         Object lastFull = export.get("last_full_refresh_at");
-        run.fullRefresh = lastFull == null || DbTimestamps.toInstant(lastFull).plus(exports.fullRefreshInterval()).isBefore(Instant.now());
+        run.fullRefresh = (pushAction == null || pushAction.equals("members"))
+                && (lastFull == null || DbTimestamps.toInstant(lastFull).plus(exports.fullRefreshInterval()).isBefore(Instant.now()));
         run.id = insertRun(run);
+        if (run.isPushed()) {
+            run.skipped = !beginPush(run);
+            run.report = run.skipped ? null : new RunReport();
+            exchange.setProperty("run", run);
+            return run;
+        }
         if (!claims.claim(cohortId, run.id)) {
             run.skipped = true;
             jdbc.update("UPDATE sync_runs SET status = 'skipped', ended_at = started_at, error = ? WHERE id = ?",
@@ -204,6 +222,22 @@ public class ExportRuns {
             log.info("export of cohort {} skipped: a run of it is still going", cohortId);
         }
         return run;
+    }
+
+    /**
+     * A push run applies pages only it holds: it claims the cohort and takes the pages. When another
+     * run holds the cohort, or applied the pages already, this run leaves no trace (the pages wait for
+     * the next look, a second later).
+     */
+    private boolean beginPush(ExportRun run) {
+        if (claims.claim(run.cohortId, run.id)) {
+            if (pushed.take(run) > 0) {
+                return true;
+            }
+            claims.release(run);
+        }
+        jdbc.update("DELETE FROM sync_runs WHERE id = ?", run.id);
+        return false;
     }
 
     private long insertRun(ExportRun run) {
@@ -269,6 +303,9 @@ public class ExportRuns {
         run.phaseEnded("unsubscribe");
         // stamped before the outcome frees the cohort: the next run must see this run's full refresh
         Timestamp now = Timestamp.from(Instant.now());
+        if (run.isPushed()) {
+            pushed.applied(run);
+        }
         jdbc.update("UPDATE cohort_exports SET last_run_at = ? WHERE cohort_id = ?", now, run.cohortId);
         if (run.fullRefresh) {
             jdbc.update("UPDATE cohort_exports SET last_full_refresh_at = ? WHERE cohort_id = ?", now, run.cohortId);

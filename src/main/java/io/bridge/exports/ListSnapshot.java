@@ -38,6 +38,8 @@ public class ListSnapshot {
     private static final String LEFT = "SELECT m.email_key, m.email, " + PENDING + " FROM list_members m WHERE m.list_id = ? "
             + "AND m.email_key > ? AND NOT EXISTS (SELECT 1 FROM run_members r WHERE r.run_id = ? AND r.email_key = m.email_key) "
             + "ORDER BY m.list_id, m.email_key FETCH FIRST ? ROWS ONLY";
+    // remove_members: the list's members this run read (staged), not those it did not
+    private static final String REMOVED = LEFT.replace("AND NOT EXISTS (SELECT 1 FROM run_members", "AND EXISTS (SELECT 1 FROM run_members");
     private static final String INSERT = "INSERT INTO list_members (list_id, email_key, email) VALUES (?, ?, ?)";
     private static final String MERGE = "MERGE INTO list_members t USING (VALUES (CAST(? AS BIGINT), CAST(? AS VARCHAR(320)), "
             + "CAST(? AS VARCHAR(320)))) AS v(list_id, email_key, email) ON t.list_id = v.list_id AND t.email_key = v.email_key "
@@ -197,7 +199,7 @@ public class ListSnapshot {
             } else {
                 delete.add(key);
                 changed++;
-                run.report("", member.email(), "removed", "left the cohort");
+                run.report("", member.email(), "removed", run.leaversAreRead() ? "removed by Mixpanel" : "left the cohort");
             }
         }
         jdbc.update(LANDED, run.getListId());
@@ -221,8 +223,8 @@ public class ListSnapshot {
     /** The next batch of leavers, written down as in flight before the call. */
     private void nextLeavers(Exchange exchange, ExportRun run) {
         Set<String> knownInList = new HashSet<>();
-        List<CohortMember> leavers = run.snapshotEmpty() ? List.of()
-                : jdbc.query(LEFT, (rs, i) -> {
+        List<CohortMember> leavers = run.snapshotEmpty() || !run.findsLeavers() ? List.of()
+                : jdbc.query(run.leaversAreRead() ? REMOVED : LEFT, (rs, i) -> {
                     if (!rs.getBoolean(3)) {
                         knownInList.add(rs.getString(1));
                     }

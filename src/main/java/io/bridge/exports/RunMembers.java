@@ -41,10 +41,11 @@ public class RunMembers {
 
     /**
      * Stages the page's members with an email (each email once per run), in one transaction. A list
-     * that held nobody as the run began has no leavers to find, so such a run stages nothing.
+     * that held nobody as the run began has no leavers to find, nor has a run that only adds members
+     * (add_members), so such a run stages nothing.
      */
     public void stage(@Body List<CohortMember> members, @ExchangeProperty("run") ExportRun run) {
-        if (run.snapshotEmpty() || members.isEmpty()) {
+        if (run.snapshotEmpty() || members.isEmpty() || !run.findsLeavers()) {
             return;
         }
         List<Object[]> rows = new ArrayList<>(members.size());

@@ -14,8 +14,8 @@ class HttpEdgeConfiguration {
 
     @Bean
     FilterRegistrationBean<HttpEdgeFilter> httpEdgeFilter(ObjectProvider<CamelContext> camel, HttpEdgeProperties api,
-            IterableWebhookProperties webhooks) {
-        FilterRegistrationBean<HttpEdgeFilter> registration = new FilterRegistrationBean<>(new HttpEdgeFilter(camel, api, webhooks));
+            IterableWebhookProperties webhooks, io.bridge.mixpanel.MixpanelWebhookProperties mixpanel) {
+        FilterRegistrationBean<HttpEdgeFilter> registration = new FilterRegistrationBean<>(new HttpEdgeFilter(camel, api, webhooks, mixpanel));
         registration.addUrlPatterns("/webhooks/*", "/api/*");
         registration.setOrder(SecurityProperties.DEFAULT_FILTER_ORDER + 1);
         return registration;

@@ -1,5 +1,6 @@
 package io.bridge.http;
 
+import io.bridge.mixpanel.MixpanelWebhookProperties;
 import io.bridge.webhooks.IterableWebhookProperties;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
@@ -50,13 +51,16 @@ class HttpEdgeFilter extends OncePerRequestFilter {
     private final ObjectProvider<CamelContext> camel;
     private final int maxApiBody;
     private final int maxWebhookBody;
+    private final int maxMixpanelBody;
     /** KiB of webhook bodies being handled at once (bridge.webhooks.iterable.max-bytes-in-flight). */
     private final Semaphore webhookKibInFlight;
 
-    HttpEdgeFilter(ObjectProvider<CamelContext> camel, HttpEdgeProperties api, IterableWebhookProperties webhooks) {
+    HttpEdgeFilter(ObjectProvider<CamelContext> camel, HttpEdgeProperties api, IterableWebhookProperties webhooks,
+            MixpanelWebhookProperties mixpanel) {
         this.camel = camel;
         this.maxApiBody = api.maxBodyBytes();
         this.maxWebhookBody = webhooks.maxPayloadBytes();
+        this.maxMixpanelBody = mixpanel.maxPayloadBytes();
         this.webhookKibInFlight = new Semaphore((int) Math.max(1, Math.min(Integer.MAX_VALUE, webhooks.maxBytesInFlight() / 1024)));
         LoggerFactory.getLogger(HttpEdgeFilter.class).info("Webhook deliveries: at most {} bytes each, {} bytes being handled at once",
                 maxWebhookBody, webhooks.maxBytesInFlight());
@@ -89,8 +93,9 @@ class HttpEdgeFilter extends OncePerRequestFilter {
         }
         // a body and the events parsed from it take heap until the answer: all deliveries together
         // stay within max-bytes-in-flight, and the rest are told to come back (Iterable retries a 503)
+        int limit = request.getRequestURI().equals("/webhooks/mixpanel") ? maxMixpanelBody : maxWebhookBody;
         long declared = request.getContentLengthLong();
-        int kib = (int) (Math.min(declared > 0 ? declared : maxWebhookBody + 1L, maxWebhookBody + 1L) / 1024) + 1;
+        int kib = (int) (Math.min(declared > 0 ? declared : limit + 1L, limit + 1L) / 1024) + 1;
         boolean admitted;
         try {
             admitted = webhookKibInFlight.tryAcquire(kib, 2, TimeUnit.SECONDS);
@@ -106,7 +111,7 @@ class HttpEdgeFilter extends OncePerRequestFilter {
         }
         boolean released = false;
         try {
-            byte[] body = request.getInputStream().readNBytes(maxWebhookBody + 1);
+            byte[] body = request.getInputStream().readNBytes(limit + 1);
             chain.doFilter(new ReadBody(request, body, true), response);
             if (request.isAsyncStarted()) {
                 request.getAsyncContext().addListener(new ReleaseWhenDone(webhookKibInFlight, kib));

@@ -1,6 +1,8 @@
 package io.bridge.security;
 
 import io.bridge.http.Problems;
+import io.bridge.mixpanel.CohortPush;
+import io.bridge.mixpanel.MixpanelWebhookAuthenticator;
 import io.bridge.webhooks.IterableWebhookAuthenticator;
 import jakarta.servlet.DispatcherType;
 import java.util.ArrayList;
@@ -27,7 +29,7 @@ import org.springframework.security.provisioning.InMemoryUserDetailsManager;
 import org.springframework.security.web.SecurityFilterChain;
 
 /**
- * Who may do what. Webhooks keep their own credentials (bridge.webhooks.iterable), so Spring
+ * Who may do what. Webhooks keep their own credentials (bridge.webhooks.iterable, .mixpanel), so Spring
  * Security stays out of /webhooks/**. Health is open for Kubernetes probes. Everything else needs
  * HTTP Basic: VIEWER may GET /api/**, ADMIN may do everything (the rest of the actuator included).
  * The Jolokia agent on its own port lets in the same ADMIN ({@link JolokiaAdminAuthenticator}).
@@ -46,12 +48,24 @@ class SecurityConfiguration {
      */
     @Bean
     @Order(1)
-    SecurityFilterChain webhooks(HttpSecurity http, IterableWebhookAuthenticator iterable) throws Exception {
+    SecurityFilterChain webhooks(HttpSecurity http, IterableWebhookAuthenticator iterable, MixpanelWebhookAuthenticator mixpanel)
+            throws Exception {
         return http.securityMatcher("/webhooks/**")
                 .authorizeHttpRequests(requests -> requests
                         .requestMatchers(HttpMethod.POST, "/webhooks/iterable").access(iterable)
+                        .requestMatchers(HttpMethod.POST, "/webhooks/mixpanel").access(mixpanel)
                         .anyRequest().permitAll())
                 .exceptionHandling(errors -> errors.authenticationEntryPoint((request, response, e) -> {
+                    Object mixpanelRefusal = request.getAttribute(MixpanelWebhookAuthenticator.REFUSAL);
+                    if (mixpanelRefusal != null) { // the answer Mixpanel's webhook destination reads
+                        response.setHeader("WWW-Authenticate", "Basic realm=\"mixpanel-webhooks\"");
+                        response.setStatus(401);
+                        response.setContentType("application/json");
+                        new com.fasterxml.jackson.databind.ObjectMapper().writeValue(response.getOutputStream(),
+                                CohortPush.failure(null, 401, mixpanelRefusal + ": give Mixpanel's webhook destination the "
+                                        + "credentials of bridge.webhooks.mixpanel"));
+                        return;
+                    }
                     response.setHeader("WWW-Authenticate", "Basic realm=\"iterable-webhooks\", Bearer realm=\"iterable-webhooks\"");
                     Object refusal = request.getAttribute(IterableWebhookAuthenticator.REFUSAL);
                     Problems.write(response, 401, "unauthorized", (refusal == null ? "unauthorized" : refusal)

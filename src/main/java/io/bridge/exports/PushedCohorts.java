@@ -1,0 +1,275 @@
+package io.bridge.exports;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.bridge.iterable.IterableConnection;
+import io.bridge.mixpanel.CohortMember;
+import io.bridge.mixpanel.CohortPage;
+import io.bridge.mixpanel.CohortPush;
+import io.bridge.mixpanel.CohortPushRefused;
+import io.bridge.mixpanel.MixpanelWebhookProperties;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import org.apache.camel.Body;
+import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * Cohorts Mixpanel pushes (its cohort-sync webhook): each call's page is written to
+ * {@code push_pages} before Mixpanel is answered, and runs of the same sync engine as pull apply
+ * them to the Iterable list from there. A {@code members} session (the whole cohort) is applied once
+ * every one of its pages has arrived, so that a session abandoned midway unsubscribes nobody;
+ * {@code add_members} and {@code remove_members} are applied as they arrive. A page posted again
+ * (Mixpanel retries) is recognised by its session, action and number and has no second effect.
+ */
+@Component("pushedCohorts")
+public class PushedCohorts {
+
+    /** A set of pushed pages one run applies: a complete members session, or the add/remove pages of a session that arrived. */
+    public record Unit(long cohortId, String sessionId, String action) {
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(PushedCohorts.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final TypeReference<List<String[]>> PAIRS = new TypeReference<>() { };
+    static final int KEPT_PAYLOAD_CHARS = 1_400_000; // rejected_webhooks.payload (V5_1)
+
+    /** Pages no run holds now: never taken, or taken by a run that ended without applying them. */
+    private static String free(String pages) {
+        return "(" + pages + ".run_id IS NULL OR EXISTS (SELECT 1 FROM sync_runs r WHERE r.id = " + pages + ".run_id AND "
+                + "(r.status IN ('interrupted', 'skipped') OR (r.status = 'failed' AND r.ended_at < ?))))";
+    }
+
+    private final JdbcTemplate jdbc;
+    private final MixpanelWebhookProperties props;
+    private final IterableConnection iterable;
+    private volatile long prunedAt;
+
+    public PushedCohorts(JdbcTemplate jdbc, MixpanelWebhookProperties props, IterableConnection iterable) {
+        this.jdbc = jdbc;
+        this.props = props;
+        this.iterable = iterable;
+    }
+
+    /**
+     * Writes a pushed page (body) and answers Mixpanel: once this returns, the page is committed. A
+     * cohort not exported yet becomes a push export; a cohort exported by pull, or whose export was
+     * stopped, is refused (403: Mixpanel pauses the sync and mails its admins the message).
+     */
+    public Map<String, Object> store(@Body CohortPush push) {
+        exportedByPush(push);
+        try {
+            jdbc.update("INSERT INTO push_pages (session_id, action, page, total_pages, cohort_id, cohort_name, received_at, "
+                    + "member_count, members) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", push.sessionId(), push.action(), push.page(),
+                    push.totalPages(), push.cohortId(), push.cohortName(), Timestamp.from(Instant.now()), push.members().size(),
+                    encode(push.members()));
+        } catch (DuplicateKeyException again) {
+            log.debug("page {} of {} for cohort {} arrived again: already kept", push.page(), push.action(), push.cohortId());
+        }
+        return CohortPush.success(push.action());
+    }
+
+    private void exportedByPush(CohortPush push) {
+        for (int attempt = 0; attempt < 2; attempt++) {
+            List<Map<String, Object>> export = jdbc.queryForList("SELECT sync_type, stopped_at FROM cohort_exports WHERE cohort_id = ?",
+                    push.cohortId());
+            if (!export.isEmpty()) {
+                Object sync = export.get(0).get("sync_type");
+                if (export.get(0).get("stopped_at") != null) {
+                    throw new CohortPushRefused(403, push.action(), "the export of cohort " + push.cohortId() + " was stopped on "
+                            + "the bridge: export it again there (sync push), or remove this cohort from the webhook destination");
+                }
+                if (!ExportRuns.PUSH.equals(sync)) {
+                    throw new CohortPushRefused(403, push.action(), "cohort " + push.cohortId() + " is exported by pull (" + sync
+                            + ") on the bridge; declare it with sync: push there to receive it from this webhook");
+                }
+                return;
+            }
+            try {
+                jdbc.update("INSERT INTO cohort_exports (cohort_id, sync_type, origin, created_at) VALUES (?, ?, 'push', ?)",
+                        push.cohortId(), ExportRuns.PUSH, Timestamp.from(Instant.now()));
+                log.info("cohort {} is exported by push from now on: Mixpanel's webhook sent it", push.cohortId());
+                return;
+            } catch (DuplicateKeyException concurrent) {
+                // another page of the same new cohort made the export first: read it again
+            }
+        }
+    }
+
+    /**
+     * The pushed pages ready for a run: per cohort, in the order they arrived, one set at a time (a
+     * diff applies after the sync before it). A complete members session replaces the cohort's whole
+     * membership, so what arrived before the newest complete one is passed over (and marked applied
+     * when it succeeds); a members session still arriving holds nothing up. A cohort whose next set
+     * is being applied, or failed less than retry-failed-after ago, waits. None while Iterable is not
+     * connected: the pages wait for it.
+     */
+    public List<Unit> due() {
+        if (iterable.missing() != null) {
+            return List.of();
+        }
+        record Row(Unit unit, int pages, int total, boolean held) {
+        }
+        List<Row> rows = jdbc.query("SELECT p.cohort_id, p.session_id, p.action, MIN(p.id), COUNT(*), MAX(p.total_pages), "
+                + "SUM(CASE WHEN p.run_id IS NULL OR r.status IN ('interrupted', 'skipped') OR (r.status = 'failed' AND r.ended_at < ?) "
+                + "THEN 0 ELSE 1 END) FROM push_pages p LEFT JOIN sync_runs r ON r.id = p.run_id WHERE p.applied_at IS NULL "
+                + "GROUP BY p.cohort_id, p.session_id, p.action ORDER BY MIN(p.id)",
+                (rs, i) -> new Row(new Unit(rs.getLong(1), rs.getString(2), rs.getString(3)), rs.getInt(5), rs.getInt(6), rs.getInt(7) > 0),
+                Timestamp.from(Instant.now().minus(props.retryFailedAfter())));
+        Map<Long, List<Row>> byCohort = new java.util.LinkedHashMap<>();
+        rows.forEach(row -> byCohort.computeIfAbsent(row.unit().cohortId(), c -> new ArrayList<>()).add(row));
+        List<Unit> due = new ArrayList<>();
+        for (List<Row> units : byCohort.values()) {
+            int from = 0;
+            for (int i = 0; i < units.size(); i++) {
+                Row row = units.get(i);
+                if (row.unit().action().equals("members") && row.pages() >= row.total()) {
+                    from = i; // the newest complete session: what came before it is passed over
+                }
+            }
+            for (Row row : units.subList(from, units.size())) {
+                if (row.unit().action().equals("members") && row.pages() < row.total()) {
+                    continue; // still arriving
+                }
+                if (!row.held()) {
+                    due.add(row.unit());
+                }
+                break;
+            }
+        }
+        return due;
+    }
+
+    /** The run (claimed) takes its unit's free pages; 0 when another run applied them already. */
+    int take(ExportRun run) {
+        return jdbc.update("UPDATE push_pages SET run_id = ? WHERE session_id = ? AND action = ? AND cohort_id = ? "
+                + "AND applied_at IS NULL AND " + free("push_pages"), run.id, run.pushSession, run.pushAction,
+                run.cohortId, Timestamp.from(Instant.now().minus(props.retryFailedAfter())));
+    }
+
+    /**
+     * The run's pages are applied: their members are forgotten, their keys kept a while (a page sent
+     * again is known). A members session also settles whatever arrived for the cohort before it.
+     */
+    void applied(ExportRun run) {
+        Timestamp now = Timestamp.from(Instant.now());
+        if ("members".equals(run.pushAction)) {
+            jdbc.update("UPDATE push_pages SET applied_at = ?, members = NULL WHERE cohort_id = ? AND applied_at IS NULL "
+                    + "AND id < (SELECT MIN(id) FROM push_pages WHERE run_id = ?)", now, run.cohortId, run.id);
+        }
+        jdbc.update("UPDATE push_pages SET applied_at = ?, members = NULL WHERE run_id = ?", now, run.id);
+    }
+
+    /** The cohort's name as the newest of the run's pages gives it: the list is named after it. */
+    public String cohortName(@ExchangeProperty("run") ExportRun run) {
+        return jdbc.queryForObject("SELECT cohort_name FROM push_pages WHERE run_id = ? ORDER BY id DESC FETCH FIRST 1 ROWS ONLY",
+                String.class, run.id);
+    }
+
+    /** The run's next page, in page order, and whether another follows. */
+    public CohortPage nextPage(@ExchangeProperty("run") ExportRun run) {
+        List<Integer> next = jdbc.queryForList("SELECT page FROM push_pages WHERE run_id = ? AND page > ? ORDER BY page "
+                + "FETCH FIRST 2 ROWS ONLY", Integer.class, run.id, run.pushPage);
+        if (next.isEmpty()) {
+            return new CohortPage(run.pushSession, List.of(), false);
+        }
+        run.pushPage = next.get(0);
+        String members = jdbc.queryForObject("SELECT members FROM push_pages WHERE run_id = ? AND page = ?", String.class, run.id,
+                run.pushPage);
+        return new CohortPage(run.pushSession, decode(members), next.size() > 1);
+    }
+
+    /**
+     * Housekeeping, at most once a minute: pages applied longer ago than keep-pages are forgotten, and
+     * so are pages never applied that arrived longer ago (a members session Mixpanel abandoned, or
+     * pages whose runs kept failing: said in a warning).
+     */
+    public void prune() {
+        long now = System.currentTimeMillis();
+        if (now - prunedAt < 60_000) {
+            return;
+        }
+        prunedAt = now;
+        Timestamp before = Timestamp.from(Instant.now().minus(props.keepPages()));
+        jdbc.update("DELETE FROM push_pages WHERE applied_at < ?", before);
+        for (Map<String, Object> lost : jdbc.queryForList("SELECT cohort_id, session_id, action, COUNT(*) AS pages, MAX(total_pages) AS total "
+                + "FROM push_pages WHERE applied_at IS NULL AND received_at < ? GROUP BY cohort_id, session_id, action", before)) {
+            log.warn("cohort {}: {} of {} pages of a {} push (session {}) were never applied within bridge.webhooks.mixpanel.keep-pages "
+                    + "(a session Mixpanel left incomplete, or runs that kept failing: see the cohort's runs); forgotten, the list "
+                    + "is as the last applied push left it", lost.get("cohort_id"), lost.get("pages"), lost.get("total"),
+                    lost.get("action"), printable((String) lost.get("session_id")));
+        }
+        jdbc.update("DELETE FROM push_pages WHERE applied_at IS NULL AND received_at < ?", before);
+    }
+
+    /** Keeps a refused call (exchange property pushPayload: its bytes) in rejected_webhooks with the reason. */
+    public void keepRefused(Exchange exchange) {
+        CohortPushRefused refused = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, CohortPushRefused.class);
+        byte[] payload = exchange.getProperty("pushPayload", byte[].class);
+        String text = payload == null ? "" : utf8(payload);
+        String reason = refused.getMessage();
+        if (text == null) {
+            text = Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(payload, Math.min(payload.length, KEPT_PAYLOAD_CHARS / 4 * 3)));
+            reason += " (payload kept base64-encoded: not valid UTF-8)";
+        } else if (text.length() > KEPT_PAYLOAD_CHARS) {
+            text = text.substring(0, KEPT_PAYLOAD_CHARS);
+            reason += " (first " + KEPT_PAYLOAD_CHARS + " characters kept)";
+        }
+        jdbc.update("INSERT INTO rejected_webhooks (received_at, http_status, reason, content_type, payload, source) "
+                + "VALUES (?, ?, ?, ?, ?, 'mixpanel')", Timestamp.from(Instant.now()), refused.getStatus(),
+                reason.substring(0, Math.min(reason.length(), 1024)), null, text);
+    }
+
+    private static String utf8(byte[] bytes) {
+        try {
+            String text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+            return text.indexOf('\0') >= 0 ? null : text;
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+    }
+
+    private static String encode(List<CohortMember> members) {
+        List<String[]> pairs = new ArrayList<>(members.size());
+        for (CohortMember member : members) {
+            pairs.add(new String[] {member.distinctId(), member.email()});
+        }
+        try {
+            return JSON.writeValueAsString(pairs);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write a page's members", e);
+        }
+    }
+
+    private static List<CohortMember> decode(String json) {
+        try {
+            List<String[]> pairs = JSON.readValue(json, PAIRS);
+            List<CohortMember> members = new ArrayList<>(pairs.size());
+            for (String[] pair : pairs) {
+                members.add(new CohortMember(pair[0], pair[1]));
+            }
+            return members;
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("push_pages holds members that are not [distinct_id, email] pairs", e);
+        }
+    }
+
+    private static String printable(String value) {
+        return value == null ? "" : value.replaceAll("[^\\x20-\\x7e]", "?");
+    }
+}

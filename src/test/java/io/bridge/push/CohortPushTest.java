@@ -1,0 +1,218 @@
+package io.bridge.push;
+
+import static io.bridge.support.Waiting.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bridge.exports.ExportRuns;
+import io.bridge.fakes.FakeIterable;
+import io.bridge.fakes.FakeMixpanel;
+import io.bridge.support.BridgeHttpTest;
+import io.bridge.support.StandIns;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * Mixpanel's cohort-sync webhook (push) into the same sync as pull, over HTTP, against the Iterable
+ * stand-in: payloads as Mixpanel documents them, what the list holds, the runs and their counts.
+ */
+class CohortPushTest extends BridgeHttpTest {
+
+    static final FakeMixpanel MIXPANEL = StandIns.mixpanel();
+    static final FakeIterable ITERABLE = StandIns.iterable();
+    static final String MIXPANEL_AUTH = basic("test-mixpanel", "test-mixpanel-password");
+
+    @DynamicPropertySource
+    static void apis(DynamicPropertyRegistry registry) {
+        StandIns.register(registry, MIXPANEL, ITERABLE);
+        registry.add("bridge.exports.retry-delay", () -> "10ms");
+        registry.add("bridge.exports.batch-size", () -> "2");
+    }
+
+    @Autowired
+    ExportRuns exportRuns;
+
+    /** A call as Mixpanel makes it; members are "email" or "email|distinct id", "" for a member without an email. */
+    static String payload(String action, long cohortId, String name, String session, int page, int total, String... members) {
+        ObjectNode body = JSON.createObjectNode().put("action", action);
+        ObjectNode parameters = body.putObject("parameters");
+        parameters.put("mixpanel_project_id", StandIns.PROJECT).put("mixpanel_cohort_id", String.valueOf(cohortId))
+                .put("mixpanel_cohort_name", name).put("mixpanel_cohort_description", "").put("mixpanel_session_id", session);
+        parameters.putObject("page_info").put("total_pages", total).put("page_count", page);
+        ArrayNode list = parameters.putArray("members");
+        int i = 0;
+        for (String member : members) {
+            String[] parts = member.split("\\|", 2);
+            ObjectNode m = list.addObject();
+            if (!parts[0].isEmpty()) {
+                m.put("email", parts[0]);
+            }
+            m.put("mixpanel_distinct_id", parts.length > 1 ? parts[1] : "d-" + session + "-" + page + "-" + i++);
+            m.put("first_name", "F").put("last_name", "L");
+        }
+        return body.toString();
+    }
+
+    HttpResponse<String> push(String body) {
+        return post("/webhooks/mixpanel", body, Map.of("Content-Type", "application/json", "Authorization", MIXPANEL_AUTH));
+    }
+
+    void accepted(String body, String action) {
+        HttpResponse<String> answer = push(body);
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        assertThat(json(answer)).isEqualTo(JSON.createObjectNode().put("action", action).put("status", "success"));
+    }
+
+    List<Map<String, Object>> runs(long cohortId) {
+        return jdbc.queryForList("SELECT * FROM sync_runs WHERE cohort_id = ? ORDER BY id", cohortId);
+    }
+
+    Map<String, Object> awaitRuns(long cohortId, int succeeded) {
+        await(succeeded + " succeeded push runs of cohort " + cohortId).atMost(PATIENCE).until(() -> jdbc.queryForObject(
+                "SELECT COUNT(*) FROM sync_runs WHERE cohort_id = ? AND status = 'succeeded'", Integer.class, cohortId) >= succeeded);
+        List<Map<String, Object>> runs = runs(cohortId);
+        return runs.get(runs.size() - 1);
+    }
+
+    @Test
+    void aCompleteMembersSessionFillsTheListOnceEvenWithPagesOutOfOrderAndRepeated() {
+        String page1 = payload("members", 71, "Push fans", "s1", 1, 3, "ann@x.com", " Bob@X.com ", "");
+        String page2 = payload("members", 71, "Push fans", "s1", 2, 3, "cy@x.com", "bob@x.com|bob-again");
+        String page3 = payload("members", 71, "Push fans", "s1", 3, 3, "dee@x.com");
+
+        accepted(page3, "members");
+        accepted(page2, "members");
+        accepted(page2, "members"); // Mixpanel retried a page whose answer it lost
+
+        assertThat(count("push_pages")).as("a page posted twice is kept once").isEqualTo(2);
+        assertThat(ITERABLE.members("mixpanel_Push fans_71")).as("nothing is applied before the session is complete").isNull();
+
+        accepted(page1, "members");
+        Map<String, Object> run = awaitRuns(71, 1);
+
+        assertThat(ITERABLE.members("mixpanel_Push fans_71")).containsExactlyInAnyOrder("ann@x.com", "Bob@X.com", "cy@x.com", "dee@x.com");
+        assertThat(run).containsEntry("RUN_TRIGGER", "push").containsEntry("SYNC_TYPE", "push").containsEntry("COHORT_MEMBERS", 6)
+                .containsEntry("WITH_EMAIL", 4).containsEntry("SKIPPED_NO_EMAIL", 1).containsEntry("ADDED", 4)
+                .containsEntry("REMOVED", 0).containsEntry("MIXPANEL_CALLS", 0);
+        assertThat(runs(71)).as("one run for the session").hasSize(1);
+        assertThat(ITERABLE.calls("/api/lists/subscribe")).as("4 members in batches of 2: no page applied twice").isEqualTo(2);
+        assertThat(jdbc.queryForObject("SELECT sync_type FROM cohort_exports WHERE cohort_id = 71", String.class)).isEqualTo("push");
+        assertThat(MIXPANEL.calls("/api/query/engage") + MIXPANEL.calls("/api/query/cohorts/list")).as("push reads nothing from Mixpanel")
+                .isZero();
+
+        accepted(page1, "members"); // after the session was applied, too
+        accepted(payload("add_members", 71, "Push fans", "s1-marker", 1, 1, "ann@x.com"), "add_members");
+        awaitRuns(71, 2);
+        assertThat(ITERABLE.calls("/api/lists/subscribe")).as("the old page had no effect; the add found ann in the list").isEqualTo(2);
+    }
+
+    @Test
+    void aNewSessionReplacesTheListAndAnAbandonedOneUnsubscribesNobody() {
+        accepted(payload("members", 72, "Churn", "s1", 1, 1, "a@x.com", "b@x.com", "c@x.com"), "members");
+        awaitRuns(72, 1);
+
+        accepted(payload("members", 72, "Churn", "s2", 1, 2, "a@x.com"), "members");
+        accepted(payload("members", 72, "Churn", "s2", 2, 2, "b@x.com", "d@x.com"), "members");
+        Map<String, Object> second = awaitRuns(72, 2);
+        assertThat(ITERABLE.members("mixpanel_Churn_72")).containsExactlyInAnyOrder("a@x.com", "b@x.com", "d@x.com");
+        assertThat(second).containsEntry("ADDED", 1).containsEntry("REMOVED", 1);
+        assertThat(ITERABLE.channelUnsubscribes()).isZero();
+
+        // a session that never completes: d@x.com is missing from its only page, and stays
+        accepted(payload("members", 72, "Churn", "s3", 1, 2, "a@x.com", "b@x.com"), "members");
+        accepted(payload("add_members", 72, "Churn", "s4", 1, 1, "e@x.com"), "add_members");
+        Map<String, Object> add = awaitRuns(72, 3);
+        assertThat(add).containsEntry("ADDED", 1).containsEntry("REMOVED", 0);
+        assertThat(ITERABLE.members("mixpanel_Churn_72")).containsExactlyInAnyOrder("a@x.com", "b@x.com", "d@x.com", "e@x.com");
+    }
+
+    @Test
+    void addAndRemoveApplyAtOnceAndARenameGetsAListUnderTheNewName() {
+        accepted(payload("add_members", 73, "Diffs", "s1", 1, 1, "a@x.com", "b@x.com", "c@x.com"), "add_members");
+        awaitRuns(73, 1);
+        accepted(payload("remove_members", 73, "Diffs", "s2", 1, 1, "b@x.com", "zed@x.com", ""), "remove_members");
+        Map<String, Object> remove = awaitRuns(73, 2);
+
+        assertThat(ITERABLE.members("mixpanel_Diffs_73")).containsExactlyInAnyOrder("a@x.com", "c@x.com");
+        assertThat(remove).containsEntry("REMOVED", 1).containsEntry("ADDED", 0).containsEntry("SKIPPED_NO_EMAIL", 1);
+
+        accepted(payload("members", 73, "Diffs renamed", "s3", 1, 1, "a@x.com", "c@x.com"), "members");
+        Map<String, Object> renamed = awaitRuns(73, 3);
+        assertThat(renamed).containsEntry("LIST_NAME", "mixpanel_Diffs renamed_73");
+        assertThat(ITERABLE.members("mixpanel_Diffs renamed_73")).containsExactlyInAnyOrder("a@x.com", "c@x.com");
+    }
+
+    @Test
+    void iterableFaultsAreRetriedAndARefusedKeyFailsTheRunWithoutLosingThePages() {
+        ITERABLE.failNext("/api/lists/subscribe", 2, 429, "application/json", "{\"msg\":\"Rate limit\",\"code\":\"RateLimitExceeded\"}");
+        accepted(payload("members", 74, "Faults", "s1", 1, 1, "a@x.com", "b@x.com", "c@x.com"), "members");
+        awaitRuns(74, 1);
+        assertThat(ITERABLE.members("mixpanel_Faults_74")).containsExactlyInAnyOrder("a@x.com", "b@x.com", "c@x.com");
+
+        ITERABLE.failNext("/api/lists/subscribe", 1, 401, "application/json", "{\"msg\":\"Invalid API key\",\"code\":\"BadApiKey\"}");
+        accepted(payload("add_members", 74, "Faults", "s2", 1, 1, "d@x.com"), "add_members");
+        await("a failed run, then one that applies the kept page").atMost(PATIENCE)
+                .until(() -> ITERABLE.members("mixpanel_Faults_74").contains("d@x.com"));
+        List<Map<String, Object>> runs = runs(74);
+        assertThat(runs).extracting(r -> r.get("STATUS")).containsSubsequence("succeeded", "failed", "succeeded");
+        assertThat(runs.stream().filter(r -> "failed".equals(r.get("STATUS"))).findFirst().orElseThrow().get("ERROR").toString())
+                .contains("Iterable answered 401");
+    }
+
+    @Test
+    void badCallsGetMixpanelsFailureAnswerSayingWhatToFixAndAreKept() {
+        String good = payload("members", 75, "Bad", "s1", 1, 1, "a@x.com");
+        List<Object[]> cases = new ArrayList<>(List.of(
+                new Object[] {"not json", 400, "not valid JSON"},
+                new Object[] {"[]", 400, "must be a JSON object"},
+                new Object[] {good.replace("\"members\",\"parameters\"", "\"replace\",\"parameters\""), 400, "action must be one of"},
+                new Object[] {good.replace("\"mixpanel_cohort_id\":\"75\"", "\"mixpanel_cohort_id\":\"x75\""), 400, "mixpanel_cohort_id"},
+                new Object[] {good.replace("\"page_count\":1", "\"page_count\":2"), 400, "beyond total_pages"},
+                new Object[] {good.replace("\"email\":\"a@x.com\"", "\"email\":7"), 400, "members[0].email must be a string"},
+                new Object[] {good.replace("\"mixpanel_project_id\":\"1\"", "\"mixpanel_project_id\":\"999\""), 403, "serves Mixpanel project 1"}));
+        for (Object[] c : cases) {
+            HttpResponse<String> answer = push((String) c[0]);
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(c[1]);
+            JsonNode body = json(answer);
+            assertThat(body.path("status").asText()).isEqualTo("failure");
+            assertThat(body.path("error").path("code").asInt()).isEqualTo(c[1]);
+            assertThat(body.path("error").path("message").asText()).contains((String) c[2]);
+        }
+        HttpResponse<String> text = post("/webhooks/mixpanel", good, Map.of("Content-Type", "text/plain", "Authorization", MIXPANEL_AUTH));
+        assertThat(text.statusCode()).isEqualTo(415);
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM rejected_webhooks WHERE source = 'mixpanel'", Integer.class))
+                .as("every refused call is kept").isEqualTo(cases.size() + 1);
+        assertThat(count("push_pages")).isZero();
+
+        exportRuns.save(76, "dynamic", "api");
+        HttpResponse<String> pulled = push(payload("members", 76, "Pulled", "s1", 1, 1, "a@x.com"));
+        assertThat(pulled.statusCode()).isEqualTo(403);
+        assertThat(json(pulled).path("error").path("message").asText()).contains("exported by pull").contains("sync: push");
+    }
+
+    @Test
+    void onlyMixpanelsCredentialsGetInAndNothingIsReadWithoutThem() {
+        String good = payload("members", 77, "Auth", "s1", 1, 1, "a@x.com");
+        for (String authorization : Arrays.asList(null, basic("test-mixpanel", "wrong"), "Bearer test-webhook-token", ADMIN)) {
+            Map<String, String> headers = new java.util.HashMap<>(Map.of("Content-Type", "application/json"));
+            if (authorization != null) {
+                headers.put("Authorization", authorization);
+            }
+            HttpResponse<String> answer = post("/webhooks/mixpanel", good, headers);
+            assertThat(answer.statusCode()).as(String.valueOf(authorization)).isEqualTo(401);
+            assertThat(answer.headers().firstValue("WWW-Authenticate")).hasValue("Basic realm=\"mixpanel-webhooks\"");
+            assertThat(json(answer).path("status").asText()).isEqualTo("failure");
+            assertThat(json(answer).path("error").path("code").asInt()).isEqualTo(401);
+        }
+        assertThat(count("push_pages") + count("rejected_webhooks")).as("nothing read, nothing kept").isZero();
+    }
+}
