@@ -62,7 +62,8 @@ public class ExportRun implements CohortQuery, ListSync {
     // push: the pages this run applies (pushAction null: a pull run, reading Mixpanel's Query API)
     String pushAction; // members | add_members | remove_members
     String pushSession;
-    int pushPage; // the number of the last page read
+    final java.util.Set<Integer> pushPagesRead = new java.util.HashSet<>();
+    String pushAbandoned; // why a members session ended before all its pages came: nobody leaves, the run fails
 
     /** True when the run applies pages Mixpanel pushed, false when it reads the cohort from Mixpanel. */
     public boolean isPushed() {
@@ -76,7 +77,7 @@ public class ExportRun implements CohortQuery, ListSync {
 
     /** True when the run unsubscribes anyone: who left the cohort (pull, members), or who was removed (remove_members). */
     boolean findsLeavers() {
-        return !"add_members".equals(pushAction);
+        return !"add_members".equals(pushAction) && pushAbandoned == null;
     }
 
     /** True when the leavers are the members this run read (remove_members), not the list's members it did not read. */

@@ -306,6 +306,11 @@ public class ExportRuns {
         if (run.isPushed()) {
             pushed.applied(run);
         }
+        if (run.pushAbandoned != null) {
+            end(run, "failed", run.pushAbandoned);
+            log.warn("export of cohort {} failed: {}", run.cohortId, run.pushAbandoned);
+            return;
+        }
         jdbc.update("UPDATE cohort_exports SET last_run_at = ? WHERE cohort_id = ?", now, run.cohortId);
         if (run.fullRefresh) {
             jdbc.update("UPDATE cohort_exports SET last_full_refresh_at = ? WHERE cohort_id = ?", now, run.cohortId);

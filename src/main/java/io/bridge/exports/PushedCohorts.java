@@ -31,10 +31,11 @@ import org.springframework.stereotype.Component;
 /**
  * Cohorts Mixpanel pushes (its cohort-sync webhook): each call's page is written to
  * {@code push_pages} before Mixpanel is answered, and runs of the same sync engine as pull apply
- * them to the Iterable list from there. A {@code members} session (the whole cohort) is applied once
- * every one of its pages has arrived, so that a session abandoned midway unsubscribes nobody;
- * {@code add_members} and {@code remove_members} are applied as they arrive. A page posted again
- * (Mixpanel retries) is recognised by its session, action and number and has no second effect.
+ * them to the Iterable list from there. A {@code members} session (the whole cohort) is applied as
+ * its pages arrive, joiners first; who left is found only once every page has arrived, so that a
+ * session abandoned midway unsubscribes nobody. {@code add_members} and {@code remove_members} are
+ * applied as they arrive. A page posted again (Mixpanel retries) is recognised by its session,
+ * action and number and has no second effect.
  */
 @Component("pushedCohorts")
 public class PushedCohorts {
@@ -57,12 +58,14 @@ public class PushedCohorts {
     private final JdbcTemplate jdbc;
     private final MixpanelWebhookProperties props;
     private final IterableConnection iterable;
+    private final RunClaims claims;
     private volatile long prunedAt;
 
-    public PushedCohorts(JdbcTemplate jdbc, MixpanelWebhookProperties props, IterableConnection iterable) {
+    public PushedCohorts(JdbcTemplate jdbc, MixpanelWebhookProperties props, IterableConnection iterable, RunClaims claims) {
         this.jdbc = jdbc;
         this.props = props;
         this.iterable = iterable;
+        this.claims = claims;
     }
 
     /**
@@ -114,9 +117,8 @@ public class PushedCohorts {
      * The pushed pages ready for a run: per cohort, in the order they arrived, one set at a time (a
      * diff applies after the sync before it). A complete members session replaces the cohort's whole
      * membership, so what arrived before the newest complete one is passed over (and marked applied
-     * when it succeeds); a members session still arriving holds nothing up. A cohort whose next set
-     * is being applied, or failed less than retry-failed-after ago, waits. None while Iterable is not
-     * connected: the pages wait for it.
+     * when it succeeds). A cohort whose next set is being applied, or failed less than
+     * retry-failed-after ago, waits. None while Iterable is not connected: the pages wait for it.
      */
     public List<Unit> due() {
         if (iterable.missing() != null) {
@@ -134,21 +136,14 @@ public class PushedCohorts {
         rows.forEach(row -> byCohort.computeIfAbsent(row.unit().cohortId(), c -> new ArrayList<>()).add(row));
         List<Unit> due = new ArrayList<>();
         for (List<Row> units : byCohort.values()) {
-            int from = 0;
-            for (int i = 0; i < units.size(); i++) {
-                Row row = units.get(i);
+            Row next = units.get(0);
+            for (Row row : units) {
                 if (row.unit().action().equals("members") && row.pages() >= row.total()) {
-                    from = i; // the newest complete session: what came before it is passed over
+                    next = row; // the newest complete session: what came before it is passed over
                 }
             }
-            for (Row row : units.subList(from, units.size())) {
-                if (row.unit().action().equals("members") && row.pages() < row.total()) {
-                    continue; // still arriving
-                }
-                if (!row.held()) {
-                    due.add(row.unit());
-                }
-                break;
+            if (!next.held()) {
+                due.add(next.unit());
             }
         }
         return due;
@@ -180,17 +175,51 @@ public class PushedCohorts {
                 String.class, run.id);
     }
 
-    /** The run's next page, in page order, and whether another follows. */
-    public CohortPage nextPage(@ExchangeProperty("run") ExportRun run) {
-        List<Integer> next = jdbc.queryForList("SELECT page FROM push_pages WHERE run_id = ? AND page > ? ORDER BY page "
-                + "FETCH FIRST 2 ROWS ONLY", Integer.class, run.id, run.pushPage);
-        if (next.isEmpty()) {
-            return new CohortPage(run.pushSession, List.of(), false);
+    /**
+     * The run's next page, and whether another follows. A members session is applied while its pages
+     * arrive: joiners are subscribed page by page, and the run waits (renewing its claim) for the
+     * pages still to come; only when all have been read does it go on to find who left. A session
+     * whose next page does not come within session-timeout ends the run: the joiners read so far stay
+     * subscribed, nobody is unsubscribed, and its pages count as applied. An add or remove run applies
+     * the pages that have arrived.
+     */
+    public CohortPage nextPage(@ExchangeProperty("run") ExportRun run) throws InterruptedException {
+        long deadline = System.nanoTime() + props.sessionTimeout().toNanos();
+        while (true) {
+            if (!run.pushPagesRead.isEmpty()) {
+                take(run); // pages that arrived since
+            }
+            int total = 0;
+            Integer unread = null;
+            int taken = 0;
+            for (int[] page : jdbc.query("SELECT page, total_pages FROM push_pages WHERE run_id = ? ORDER BY page",
+                    (rs, i) -> new int[] {rs.getInt(1), rs.getInt(2)}, run.id)) {
+                total = Math.max(total, page[1]);
+                taken++;
+                if (unread == null && !run.pushPagesRead.contains(page[0])) {
+                    unread = page[0];
+                }
+            }
+            boolean members = "members".equals(run.pushAction);
+            if (unread != null) {
+                run.pushPagesRead.add(unread);
+                String json = jdbc.queryForObject("SELECT members FROM push_pages WHERE run_id = ? AND page = ?", String.class, run.id,
+                        unread);
+                boolean more = members ? run.pushPagesRead.size() < total : run.pushPagesRead.size() < taken;
+                return new CohortPage(run.pushSession, decode(json), more);
+            }
+            if (!members || run.pushPagesRead.size() >= total) {
+                return new CohortPage(run.pushSession, List.of(), false);
+            }
+            if (System.nanoTime() > deadline) { // the joiners read so far are still subscribed; nobody leaves
+                run.pushAbandoned = "Mixpanel's members session " + printable(run.pushSession) + " stopped after "
+                        + run.pushPagesRead.size() + " of " + total + " pages (none came within bridge.webhooks.mixpanel.session-timeout): "
+                        + "the members of those pages were subscribed, nobody was unsubscribed; Mixpanel's next sync sends the cohort again";
+                return new CohortPage(run.pushSession, List.of(), false);
+            }
+            claims.renew(run);
+            Thread.sleep(50);
         }
-        run.pushPage = next.get(0);
-        String members = jdbc.queryForObject("SELECT members FROM push_pages WHERE run_id = ? AND page = ?", String.class, run.id,
-                run.pushPage);
-        return new CohortPage(run.pushSession, decode(members), next.size() > 1);
     }
 
     /**

@@ -14,6 +14,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param maxMembersPerPage most members in one call (Mixpanel sends 1,000); more get 413
  * @param applyInterval     how often a replica looks for pushed pages to apply to Iterable
  * @param retryFailedAfter  how long pages whose run failed wait before a run tries them again
+ * @param sessionTimeout    how long a members session's run waits for its next page: past it the
+ *                          run ends, the pages so far count as applied and nobody is unsubscribed
  * @param keepPages         how long a page is remembered after it was applied (a page Mixpanel sends
  *                          again within it has no second effect) or, unapplied, after it arrived
  *                          (a session abandoned midway is forgotten then)
@@ -26,6 +28,7 @@ public record MixpanelWebhookProperties(
         @DefaultValue("5000") int maxMembersPerPage,
         @DefaultValue("1s") Duration applyInterval,
         @DefaultValue("5m") Duration retryFailedAfter,
+        @DefaultValue("10m") Duration sessionTimeout,
         @DefaultValue("3d") Duration keepPages) {
 
     /** True when both credentials are set: without them every call is refused. */
@@ -36,6 +39,7 @@ public record MixpanelWebhookProperties(
     @Override
     public String toString() { // never print credentials, even by accident
         return "MixpanelWebhookProperties[maxPayloadBytes=" + maxPayloadBytes + ", maxMembersPerPage=" + maxMembersPerPage
-                + ", applyInterval=" + applyInterval + ", retryFailedAfter=" + retryFailedAfter + ", keepPages=" + keepPages + "]";
+                + ", applyInterval=" + applyInterval + ", retryFailedAfter=" + retryFailedAfter + ", sessionTimeout=" + sessionTimeout
+                + ", keepPages=" + keepPages + "]";
     }
 }
