@@ -122,7 +122,8 @@ public class ExportRuns {
         }
         List<String> missing = missingSettings();
         if (!missing.isEmpty()) {
-            log.warn("Cohort export is OFF (webhooks still work). Missing: {}", String.join(", ", missing));
+            log.warn("Cohort export is OFF (webhooks still work; cohorts Mixpanel pushes only need Iterable). Missing: {}",
+                    String.join(", ", missing));
         }
     }
 

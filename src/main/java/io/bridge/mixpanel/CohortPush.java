@@ -22,7 +22,10 @@ public record CohortPush(String action, String projectId, long cohortId, String 
 
     /** The answer Mixpanel expects when the call had its effect (or had it before: a page sent again). */
     public static java.util.Map<String, Object> success(String action) {
-        return java.util.Map.of("action", action, "status", "success");
+        java.util.Map<String, Object> answer = new java.util.LinkedHashMap<>();
+        answer.put("action", action);
+        answer.put("status", "success");
+        return answer;
     }
 
     /** The answer Mixpanel expects on a failure; it shows {@code message} to the project's admins. */
@@ -30,7 +33,10 @@ public record CohortPush(String action, String projectId, long cohortId, String 
         java.util.Map<String, Object> answer = new java.util.LinkedHashMap<>();
         answer.put("action", action);
         answer.put("status", "failure");
-        answer.put("error", java.util.Map.of("message", message, "code", code));
+        java.util.Map<String, Object> error = new java.util.LinkedHashMap<>();
+        error.put("message", message);
+        error.put("code", code);
+        answer.put("error", error);
         return answer;
     }
 }

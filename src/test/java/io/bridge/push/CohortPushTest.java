@@ -4,12 +4,11 @@ import static io.bridge.support.Waiting.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bridge.exports.ExportRuns;
 import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
 import io.bridge.support.BridgeHttpTest;
+import io.bridge.support.MixpanelPushes;
 import io.bridge.support.StandIns;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
@@ -29,7 +28,7 @@ class CohortPushTest extends BridgeHttpTest {
 
     static final FakeMixpanel MIXPANEL = StandIns.mixpanel();
     static final FakeIterable ITERABLE = StandIns.iterable();
-    static final String MIXPANEL_AUTH = basic("test-mixpanel", "test-mixpanel-password");
+    static final String MIXPANEL_AUTH = MixpanelPushes.TEST_AUTHORIZATION;
 
     @DynamicPropertySource
     static void apis(DynamicPropertyRegistry registry) {
@@ -40,27 +39,6 @@ class CohortPushTest extends BridgeHttpTest {
 
     @Autowired
     ExportRuns exportRuns;
-
-    /** A call as Mixpanel makes it; members are "email" or "email|distinct id", "" for a member without an email. */
-    static String payload(String action, long cohortId, String name, String session, int page, int total, String... members) {
-        ObjectNode body = JSON.createObjectNode().put("action", action);
-        ObjectNode parameters = body.putObject("parameters");
-        parameters.put("mixpanel_project_id", StandIns.PROJECT).put("mixpanel_cohort_id", String.valueOf(cohortId))
-                .put("mixpanel_cohort_name", name).put("mixpanel_cohort_description", "").put("mixpanel_session_id", session);
-        parameters.putObject("page_info").put("total_pages", total).put("page_count", page);
-        ArrayNode list = parameters.putArray("members");
-        int i = 0;
-        for (String member : members) {
-            String[] parts = member.split("\\|", 2);
-            ObjectNode m = list.addObject();
-            if (!parts[0].isEmpty()) {
-                m.put("email", parts[0]);
-            }
-            m.put("mixpanel_distinct_id", parts.length > 1 ? parts[1] : "d-" + session + "-" + page + "-" + i++);
-            m.put("first_name", "F").put("last_name", "L");
-        }
-        return body.toString();
-    }
 
     HttpResponse<String> push(String body) {
         return post("/webhooks/mixpanel", body, Map.of("Content-Type", "application/json", "Authorization", MIXPANEL_AUTH));
@@ -85,9 +63,9 @@ class CohortPushTest extends BridgeHttpTest {
 
     @Test
     void aCompleteMembersSessionFillsTheListOnceEvenWithPagesOutOfOrderAndRepeated() {
-        String page1 = payload("members", 71, "Push fans", "s1", 1, 3, "ann@x.com", " Bob@X.com ", "");
-        String page2 = payload("members", 71, "Push fans", "s1", 2, 3, "cy@x.com", "bob@x.com|bob-again");
-        String page3 = payload("members", 71, "Push fans", "s1", 3, 3, "dee@x.com");
+        String page1 = MixpanelPushes.payload("members", 71, "Push fans", "s1", 1, 3, "ann@x.com", " Bob@X.com ", "");
+        String page2 = MixpanelPushes.payload("members", 71, "Push fans", "s1", 2, 3, "cy@x.com", "bob@x.com|bob-again");
+        String page3 = MixpanelPushes.payload("members", 71, "Push fans", "s1", 3, 3, "dee@x.com");
 
         accepted(page3, "members");
         accepted(page2, "members");
@@ -111,26 +89,26 @@ class CohortPushTest extends BridgeHttpTest {
                 .isZero();
 
         accepted(page1, "members"); // after the session was applied, too
-        accepted(payload("add_members", 71, "Push fans", "s1-marker", 1, 1, "ann@x.com"), "add_members");
+        accepted(MixpanelPushes.payload("add_members", 71, "Push fans", "s1-marker", 1, 1, "ann@x.com"), "add_members");
         awaitRuns(71, 2);
         assertThat(ITERABLE.calls("/api/lists/subscribe")).as("the old page had no effect; the add found ann in the list").isEqualTo(2);
     }
 
     @Test
     void aNewSessionReplacesTheListAndAnAbandonedOneUnsubscribesNobody() {
-        accepted(payload("members", 72, "Churn", "s1", 1, 1, "a@x.com", "b@x.com", "c@x.com"), "members");
+        accepted(MixpanelPushes.payload("members", 72, "Churn", "s1", 1, 1, "a@x.com", "b@x.com", "c@x.com"), "members");
         awaitRuns(72, 1);
 
-        accepted(payload("members", 72, "Churn", "s2", 1, 2, "a@x.com"), "members");
-        accepted(payload("members", 72, "Churn", "s2", 2, 2, "b@x.com", "d@x.com"), "members");
+        accepted(MixpanelPushes.payload("members", 72, "Churn", "s2", 1, 2, "a@x.com"), "members");
+        accepted(MixpanelPushes.payload("members", 72, "Churn", "s2", 2, 2, "b@x.com", "d@x.com"), "members");
         Map<String, Object> second = awaitRuns(72, 2);
         assertThat(ITERABLE.members("mixpanel_Churn_72")).containsExactlyInAnyOrder("a@x.com", "b@x.com", "d@x.com");
         assertThat(second).containsEntry("ADDED", 1).containsEntry("REMOVED", 1);
         assertThat(ITERABLE.channelUnsubscribes()).isZero();
 
         // a session that never completes: d@x.com is missing from its only page, and stays
-        accepted(payload("members", 72, "Churn", "s3", 1, 2, "a@x.com", "b@x.com", "f@x.com"), "members");
-        accepted(payload("add_members", 72, "Churn", "s4", 1, 1, "e@x.com"), "add_members");
+        accepted(MixpanelPushes.payload("members", 72, "Churn", "s3", 1, 2, "a@x.com", "b@x.com", "f@x.com"), "members");
+        accepted(MixpanelPushes.payload("add_members", 72, "Churn", "s4", 1, 1, "e@x.com"), "add_members");
         Map<String, Object> add = awaitRuns(72, 3);
         assertThat(add).containsEntry("ADDED", 1).containsEntry("REMOVED", 0);
         Map<String, Object> abandoned = runs(72).get(2);
@@ -142,15 +120,15 @@ class CohortPushTest extends BridgeHttpTest {
 
     @Test
     void addAndRemoveApplyAtOnceAndARenameGetsAListUnderTheNewName() {
-        accepted(payload("add_members", 73, "Diffs", "s1", 1, 1, "a@x.com", "b@x.com", "c@x.com"), "add_members");
+        accepted(MixpanelPushes.payload("add_members", 73, "Diffs", "s1", 1, 1, "a@x.com", "b@x.com", "c@x.com"), "add_members");
         awaitRuns(73, 1);
-        accepted(payload("remove_members", 73, "Diffs", "s2", 1, 1, "b@x.com", "zed@x.com", ""), "remove_members");
+        accepted(MixpanelPushes.payload("remove_members", 73, "Diffs", "s2", 1, 1, "b@x.com", "zed@x.com", ""), "remove_members");
         Map<String, Object> remove = awaitRuns(73, 2);
 
         assertThat(ITERABLE.members("mixpanel_Diffs_73")).containsExactlyInAnyOrder("a@x.com", "c@x.com");
         assertThat(remove).containsEntry("REMOVED", 1).containsEntry("ADDED", 0).containsEntry("SKIPPED_NO_EMAIL", 1);
 
-        accepted(payload("members", 73, "Diffs renamed", "s3", 1, 1, "a@x.com", "c@x.com"), "members");
+        accepted(MixpanelPushes.payload("members", 73, "Diffs renamed", "s3", 1, 1, "a@x.com", "c@x.com"), "members");
         Map<String, Object> renamed = awaitRuns(73, 3);
         assertThat(renamed).containsEntry("LIST_NAME", "mixpanel_Diffs renamed_73");
         assertThat(ITERABLE.members("mixpanel_Diffs renamed_73")).containsExactlyInAnyOrder("a@x.com", "c@x.com");
@@ -159,12 +137,12 @@ class CohortPushTest extends BridgeHttpTest {
     @Test
     void iterableFaultsAreRetriedAndARefusedKeyFailsTheRunWithoutLosingThePages() {
         ITERABLE.failNext("/api/lists/subscribe", 2, 429, "application/json", "{\"msg\":\"Rate limit\",\"code\":\"RateLimitExceeded\"}");
-        accepted(payload("members", 74, "Faults", "s1", 1, 1, "a@x.com", "b@x.com", "c@x.com"), "members");
+        accepted(MixpanelPushes.payload("members", 74, "Faults", "s1", 1, 1, "a@x.com", "b@x.com", "c@x.com"), "members");
         awaitRuns(74, 1);
         assertThat(ITERABLE.members("mixpanel_Faults_74")).containsExactlyInAnyOrder("a@x.com", "b@x.com", "c@x.com");
 
         ITERABLE.failNext("/api/lists/subscribe", 1, 401, "application/json", "{\"msg\":\"Invalid API key\",\"code\":\"BadApiKey\"}");
-        accepted(payload("add_members", 74, "Faults", "s2", 1, 1, "d@x.com"), "add_members");
+        accepted(MixpanelPushes.payload("add_members", 74, "Faults", "s2", 1, 1, "d@x.com"), "add_members");
         await("a failed run, then one that applies the kept page").atMost(PATIENCE)
                 .until(() -> ITERABLE.members("mixpanel_Faults_74").contains("d@x.com"));
         List<Map<String, Object>> runs = runs(74);
@@ -175,7 +153,7 @@ class CohortPushTest extends BridgeHttpTest {
 
     @Test
     void badCallsGetMixpanelsFailureAnswerSayingWhatToFixAndAreKept() {
-        String good = payload("members", 75, "Bad", "s1", 1, 1, "a@x.com");
+        String good = MixpanelPushes.payload("members", 75, "Bad", "s1", 1, 1, "a@x.com");
         List<Object[]> cases = new ArrayList<>(List.of(
                 new Object[] {"not json", 400, "not valid JSON"},
                 new Object[] {"[]", 400, "must be a JSON object"},
@@ -199,14 +177,14 @@ class CohortPushTest extends BridgeHttpTest {
         assertThat(count("push_pages")).isZero();
 
         exportRuns.save(76, "dynamic", "api");
-        HttpResponse<String> pulled = push(payload("members", 76, "Pulled", "s1", 1, 1, "a@x.com"));
+        HttpResponse<String> pulled = push(MixpanelPushes.payload("members", 76, "Pulled", "s1", 1, 1, "a@x.com"));
         assertThat(pulled.statusCode()).isEqualTo(403);
         assertThat(json(pulled).path("error").path("message").asText()).contains("exported by pull").contains("sync: push");
     }
 
     @Test
     void onlyMixpanelsCredentialsGetInAndNothingIsReadWithoutThem() {
-        String good = payload("members", 77, "Auth", "s1", 1, 1, "a@x.com");
+        String good = MixpanelPushes.payload("members", 77, "Auth", "s1", 1, 1, "a@x.com");
         for (String authorization : Arrays.asList(null, basic("test-mixpanel", "wrong"), "Bearer test-webhook-token", ADMIN)) {
             Map<String, String> headers = new java.util.HashMap<>(Map.of("Content-Type", "application/json"));
             if (authorization != null) {

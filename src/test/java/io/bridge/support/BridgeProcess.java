@@ -108,9 +108,14 @@ public final class BridgeProcess implements AutoCloseable {
 
     /** A request as the admin. */
     public HttpResponse<String> call(String method, String path, String json) {
+        return call(method, path, json, "Basic " + java.util.Base64.getEncoder().encodeToString(
+                ("admin:" + ADMIN_PASSWORD).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** A request with this Authorization header (a webhook's credentials, say). */
+    public HttpResponse<String> call(String method, String path, String json, String authorization) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
-                        ("admin:" + ADMIN_PASSWORD).getBytes(StandardCharsets.UTF_8)))
+                .header("Authorization", authorization)
                 .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
         if (json != null) {
             request.header("Content-Type", "application/json");
