@@ -292,9 +292,10 @@ public class ExportRuns {
         run.withEmail(members);
     }
 
-    /** A cohort with members but none with an email cannot be matched in Iterable. */
+    /** A cohort with members but none with an email cannot be matched in Iterable (a pushed diff may have none: it is reported). */
     public void requireEmails(@ExchangeProperty("run") ExportRun run) {
-        if (run.cohortMembers > 0 && run.withEmail == 0) {
+        boolean wholeCohort = !run.isPushed() || "members".equals(run.pushAction); // a diff may hold nobody with an email
+        if (wholeCohort && run.cohortMembers > 0 && run.withEmail == 0) {
             throw new IllegalStateException("none of the cohort's " + run.cohortMembers + " members has an email: Iterable "
                     + "matches users on email, so set $email as a user profile property in Mixpanel");
         }

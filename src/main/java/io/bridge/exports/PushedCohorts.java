@@ -19,6 +19,8 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.camel.Body;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
@@ -50,22 +52,41 @@ public class PushedCohorts {
     static final int KEPT_PAYLOAD_CHARS = 1_400_000; // rejected_webhooks.payload (V5_1)
 
     /** Pages no run holds now: never taken, or taken by a run that ended without applying them. */
+    /**
+     * Pages no live run holds: never taken, or taken by a run that ended without applying them, or by
+     * a run whose claim lapsed (its replica died): the run that claims the cohort next takes them over.
+     * Parameters: the retry-failed-after and the run-lease cut-offs.
+     */
     private static String free(String pages) {
         return "(" + pages + ".run_id IS NULL OR EXISTS (SELECT 1 FROM sync_runs r WHERE r.id = " + pages + ".run_id AND "
-                + "(r.status IN ('interrupted', 'skipped') OR (r.status = 'failed' AND r.ended_at < ?))))";
+                + "(r.status IN ('interrupted', 'skipped') OR (r.status = 'failed' AND r.ended_at < ?) OR (r.status = 'running' "
+                + "AND NOT EXISTS (SELECT 1 FROM cohort_exports e WHERE e.run_id = r.id AND e.run_heartbeat >= ?)))))";
     }
 
     private final JdbcTemplate jdbc;
     private final MixpanelWebhookProperties props;
     private final IterableConnection iterable;
     private final RunClaims claims;
+    private final java.time.Duration runLease;
+    /** Cohorts whose push run this replica has started and not finished: not offered again meanwhile. */
+    private final Set<Long> inFlight = ConcurrentHashMap.newKeySet();
     private volatile long prunedAt;
 
-    public PushedCohorts(JdbcTemplate jdbc, MixpanelWebhookProperties props, IterableConnection iterable, RunClaims claims) {
+    public PushedCohorts(JdbcTemplate jdbc, MixpanelWebhookProperties props, IterableConnection iterable, RunClaims claims,
+            ExportProperties exports) {
         this.jdbc = jdbc;
         this.props = props;
         this.iterable = iterable;
         this.claims = claims;
+        this.runLease = exports.runLease();
+    }
+
+    private Timestamp failedBefore() {
+        return Timestamp.from(Instant.now().minus(props.retryFailedAfter()));
+    }
+
+    private Timestamp aliveSince() {
+        return Timestamp.from(Instant.now().minus(runLease));
     }
 
     /**
@@ -75,11 +96,15 @@ public class PushedCohorts {
      */
     public Map<String, Object> store(@Body CohortPush push) {
         exportedByPush(push);
+        Timestamp now = Timestamp.from(Instant.now());
+        // a late page of a members session that was settled already (applied, or given up on) changes nothing
+        boolean settled = push.action().equals("members") && !jdbc.queryForList("SELECT 1 FROM push_pages WHERE session_id = ? "
+                + "AND action = 'members' AND applied_at IS NOT NULL FETCH FIRST 1 ROWS ONLY", Integer.class, push.sessionId()).isEmpty();
         try {
             jdbc.update("INSERT INTO push_pages (session_id, action, page, total_pages, cohort_id, cohort_name, received_at, "
-                    + "member_count, members) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", push.sessionId(), push.action(), push.page(),
-                    push.totalPages(), push.cohortId(), push.cohortName(), Timestamp.from(Instant.now()), push.members().size(),
-                    encode(push.members()));
+                    + "member_count, members, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", push.sessionId(), push.action(),
+                    push.page(), push.totalPages(), push.cohortId(), push.cohortName(), now, push.members().size(),
+                    settled ? null : encode(push.members()), settled ? now : null);
         } catch (DuplicateKeyException again) {
             log.debug("page {} of {} for cohort {} arrived again: already kept", push.page(), push.action(), push.cohortId());
         }
@@ -118,7 +143,9 @@ public class PushedCohorts {
      * diff applies after the sync before it). A complete members session replaces the cohort's whole
      * membership, so what arrived before the newest complete one is passed over (and marked applied
      * when it succeeds). A cohort whose next set is being applied, or failed less than
-     * retry-failed-after ago, waits. None while Iterable is not connected: the pages wait for it.
+     * retry-failed-after ago, waits; so do pages of an export stopped or turned to pull. A cohort
+     * offered here is not offered again by this replica until {@link #finished} (its run ends). None
+     * while Iterable is not connected: the pages wait for it.
      */
     public List<Unit> due() {
         if (iterable.missing() != null) {
@@ -127,11 +154,11 @@ public class PushedCohorts {
         record Row(Unit unit, int pages, int total, boolean held) {
         }
         List<Row> rows = jdbc.query("SELECT p.cohort_id, p.session_id, p.action, MIN(p.id), COUNT(*), MAX(p.total_pages), "
-                + "SUM(CASE WHEN p.run_id IS NULL OR r.status IN ('interrupted', 'skipped') OR (r.status = 'failed' AND r.ended_at < ?) "
-                + "THEN 0 ELSE 1 END) FROM push_pages p LEFT JOIN sync_runs r ON r.id = p.run_id WHERE p.applied_at IS NULL "
+                + "SUM(CASE WHEN " + free("p") + " THEN 0 ELSE 1 END) FROM push_pages p JOIN cohort_exports x ON x.cohort_id = p.cohort_id "
+                + "AND x.sync_type = 'push' AND x.stopped_at IS NULL WHERE p.applied_at IS NULL "
                 + "GROUP BY p.cohort_id, p.session_id, p.action ORDER BY MIN(p.id)",
                 (rs, i) -> new Row(new Unit(rs.getLong(1), rs.getString(2), rs.getString(3)), rs.getInt(5), rs.getInt(6), rs.getInt(7) > 0),
-                Timestamp.from(Instant.now().minus(props.retryFailedAfter())));
+                failedBefore(), aliveSince());
         Map<Long, List<Row>> byCohort = new java.util.LinkedHashMap<>();
         rows.forEach(row -> byCohort.computeIfAbsent(row.unit().cohortId(), c -> new ArrayList<>()).add(row));
         List<Unit> due = new ArrayList<>();
@@ -142,18 +169,23 @@ public class PushedCohorts {
                     next = row; // the newest complete session: what came before it is passed over
                 }
             }
-            if (!next.held()) {
+            if (!next.held() && inFlight.add(next.unit().cohortId())) {
                 due.add(next.unit());
             }
         }
         return due;
     }
 
+    /** The run of a cohort offered by {@link #due} has ended (whichever way): the cohort may be offered again. */
+    public void finished(@ExchangeProperty("pushCohort") long cohortId) {
+        inFlight.remove(cohortId);
+    }
+
     /** The run (claimed) takes its unit's free pages; 0 when another run applied them already. */
     int take(ExportRun run) {
         return jdbc.update("UPDATE push_pages SET run_id = ? WHERE session_id = ? AND action = ? AND cohort_id = ? "
                 + "AND applied_at IS NULL AND " + free("push_pages"), run.id, run.pushSession, run.pushAction,
-                run.cohortId, Timestamp.from(Instant.now().minus(props.retryFailedAfter())));
+                run.cohortId, failedBefore(), aliveSince());
     }
 
     /**

@@ -27,7 +27,7 @@ public class CohortPushParser {
     static final int MAX_EMAIL = 320;
     static final int MAX_ID = 256;
     static final int MAX_NAME = 255;
-    static final int MAX_SESSION = 200;
+    static final int MAX_SESSION = 160; // push_pages.session_id holds 200: room for a content key (#<32 hex>)
     static final int MAX_PAGES = 100_000;
 
     private final MixpanelWebhookProperties props;
@@ -56,8 +56,9 @@ public class CohortPushParser {
         try {
             root = JSON.readTree(body);
         } catch (JsonProcessingException e) {
-            throw new CohortPushRefused(400, null, "the body is not valid JSON (line " + e.getLocation().getLineNr()
-                    + ", column " + e.getLocation().getColumnNr() + ")");
+            throw new CohortPushRefused(400, null, "the body is not valid JSON" + (e.getLocation() == null || e.getLocation().getLineNr() < 0
+                    ? " (or nests, or holds a number or string, beyond what a cohort-sync call can)"
+                    : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")"));
         } catch (IOException e) {
             throw new CohortPushRefused(400, null, "the body could not be read as JSON");
         }
@@ -73,8 +74,9 @@ public class CohortPushParser {
         if (parameters == null || !parameters.isObject()) {
             throw new CohortPushRefused(400, action, "parameters must be a JSON object");
         }
-        String projectId = id(parameters, "mixpanel_project_id", action, false);
-        if (projectId != null && mixpanel.projectId() != null && !mixpanel.projectId().isBlank() && !projectId.equals(mixpanel.projectId())) {
+        boolean projectSet = mixpanel.projectId() != null && !mixpanel.projectId().isBlank();
+        String projectId = id(parameters, "mixpanel_project_id", action, projectSet);
+        if (projectSet && !projectId.equals(mixpanel.projectId())) {
             throw new CohortPushRefused(403, action, "this bridge serves Mixpanel project " + mixpanel.projectId()
                     + ", not " + printable(projectId, 40) + " (bridge.mixpanel.project-id)");
         }
@@ -130,7 +132,20 @@ public class CohortPushParser {
             String distinctId = id(member, "mixpanel_distinct_id", action, where);
             read.add(new CohortMember(distinctId == null ? "" : distinctId, email));
         }
+        if (pageInfo == null || pageInfo.isNull()) {
+            // a diff without page_info: each call its own page, known again by its content if Mixpanel retries it
+            session = session + "#" + contentKey(members.toString());
+        }
         return new CohortPush(action, projectId, cohortId, name.trim(), session, page, total, read);
+    }
+
+    private static String contentKey(String content) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(content.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(digest, 0, 16);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+        }
     }
 
     private static int count(JsonNode pageInfo, String field, String action) {

@@ -13,6 +13,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param maxPayloadBytes   largest accepted call; larger get 413
  * @param maxMembersPerPage most members in one call (Mixpanel sends 1,000); more get 413
  * @param applyInterval     how often a replica looks for pushed pages to apply to Iterable
+ * @param runsAtOnce        push runs (each of one cohort) a replica runs at once
  * @param retryFailedAfter  how long pages whose run failed wait before a run tries them again
  * @param sessionTimeout    how long a members session's run waits for its next page: past it the
  *                          run ends, the pages so far count as applied and nobody is unsubscribed
@@ -27,6 +28,7 @@ public record MixpanelWebhookProperties(
         @DefaultValue("4194304") int maxPayloadBytes,
         @DefaultValue("5000") int maxMembersPerPage,
         @DefaultValue("1s") Duration applyInterval,
+        @DefaultValue("4") int runsAtOnce,
         @DefaultValue("5m") Duration retryFailedAfter,
         @DefaultValue("10m") Duration sessionTimeout,
         @DefaultValue("3d") Duration keepPages) {
@@ -39,7 +41,7 @@ public record MixpanelWebhookProperties(
     @Override
     public String toString() { // never print credentials, even by accident
         return "MixpanelWebhookProperties[maxPayloadBytes=" + maxPayloadBytes + ", maxMembersPerPage=" + maxMembersPerPage
-                + ", applyInterval=" + applyInterval + ", retryFailedAfter=" + retryFailedAfter + ", sessionTimeout=" + sessionTimeout
+                + ", applyInterval=" + applyInterval + ", runsAtOnce=" + runsAtOnce + ", retryFailedAfter=" + retryFailedAfter + ", sessionTimeout=" + sessionTimeout
                 + ", keepPages=" + keepPages + "]";
     }
 }

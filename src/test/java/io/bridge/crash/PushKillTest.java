@@ -78,7 +78,6 @@ class PushKillTest {
         }
         first.await(() -> iterable.callsInFlight() > 0, Duration.ofSeconds(30), "the push run's first Iterable call");
         first.kill();
-        assertThat(iterable.members(LIST)).as("nothing reached the list before the kill").isNull();
         iterable.release(); // the held calls are answered to nobody: their lists exist, their members do not matter
 
         BridgeProcess second = start("second.log");

@@ -15,7 +15,7 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 class MixpanelWebhookAuthenticatorTest {
 
     static MixpanelWebhookProperties props(String user, String password) {
-        return new MixpanelWebhookProperties(user, password, 4194304, 5000, Duration.ofSeconds(1), Duration.ofMinutes(5),
+        return new MixpanelWebhookProperties(user, password, 4194304, 5000, Duration.ofSeconds(1), 4, Duration.ofMinutes(5),
                 Duration.ofMinutes(10), Duration.ofDays(3));
     }
 

@@ -89,9 +89,13 @@ class CohortPushTest extends BridgeHttpTest {
                 .isZero();
 
         accepted(page1, "members"); // after the session was applied, too
+        assertThat(count("push_pages")).as("known again: not kept twice").isEqualTo(3);
+        accepted(MixpanelPushes.payload("members", 71, "Push fans", "s1", 4, 4, "late@x.com"), "members");
         accepted(MixpanelPushes.payload("add_members", 71, "Push fans", "s1-marker", 1, 1, "ann@x.com"), "add_members");
         awaitRuns(71, 2);
-        assertThat(ITERABLE.calls("/api/lists/subscribe")).as("the old page had no effect; the add found ann in the list").isEqualTo(2);
+        assertThat(runs(71)).as("the page sent again and a late page of the settled session made no run").hasSize(2);
+        assertThat(ITERABLE.members("mixpanel_Push fans_71")).doesNotContain("late@x.com");
+        assertThat(ITERABLE.calls("/api/lists/subscribe")).as("the add found ann in the list").isEqualTo(2);
     }
 
     @Test
@@ -145,6 +149,7 @@ class CohortPushTest extends BridgeHttpTest {
         accepted(MixpanelPushes.payload("add_members", 74, "Faults", "s2", 1, 1, "d@x.com"), "add_members");
         await("a failed run, then one that applies the kept page").atMost(PATIENCE)
                 .until(() -> ITERABLE.members("mixpanel_Faults_74").contains("d@x.com"));
+        awaitRuns(74, 2);
         List<Map<String, Object>> runs = runs(74);
         assertThat(runs).extracting(r -> r.get("STATUS")).containsSubsequence("succeeded", "failed", "succeeded");
         assertThat(runs.stream().filter(r -> "failed".equals(r.get("STATUS"))).findFirst().orElseThrow().get("ERROR").toString())
@@ -197,5 +202,39 @@ class CohortPushTest extends BridgeHttpTest {
             assertThat(json(answer).path("error").path("code").asInt()).isEqualTo(401);
         }
         assertThat(count("push_pages") + count("rejected_webhooks")).as("nothing read, nothing kept").isZero();
+    }
+
+    @Test
+    void pagesARunOfADeadReplicaHeldAreTakenOverOnceItsClaimLapses() {
+        accepted(MixpanelPushes.payload("members", 78, "Orphaned", "s1", 1, 1, "a@x.com", "b@x.com"), "members");
+        awaitRuns(78, 1);
+        // a replica (another pod name) took the next diff and died: its run stays "running", its claim is not renewed
+        jdbc.update("INSERT INTO sync_runs (cohort_id, sync_type, run_trigger, full_refresh, started_at, status, cohort_members, "
+                + "with_email, skipped_no_email, added, removed, failed, mixpanel_calls, iterable_calls) VALUES (78, 'push', 'push', "
+                + "FALSE, ?, 'running', 0, 0, 0, 0, 0, 0, 0, 0)", java.sql.Timestamp.from(java.time.Instant.now().minusSeconds(600)));
+        long dead = jdbc.queryForObject("SELECT MAX(id) FROM sync_runs WHERE cohort_id = 78", Long.class);
+        jdbc.update("UPDATE cohort_exports SET run_id = ?, run_owner = 'bridge-gone-0', run_heartbeat = ? WHERE cohort_id = 78", dead,
+                java.sql.Timestamp.from(java.time.Instant.now().minusSeconds(600)));
+        jdbc.update("INSERT INTO push_pages (session_id, action, page, total_pages, cohort_id, cohort_name, received_at, member_count, "
+                + "members, run_id) VALUES ('s2', 'add_members', 1, 1, 78, 'Orphaned', ?, 1, '[[\"d-c\",\"c@x.com\"]]', ?)",
+                java.sql.Timestamp.from(java.time.Instant.now().minusSeconds(600)), dead);
+
+        await("the orphaned page applied").atMost(PATIENCE).until(() -> ITERABLE.members("mixpanel_Orphaned_78").contains("c@x.com"));
+        awaitRuns(78, 2);
+        assertThat(jdbc.queryForObject("SELECT status FROM sync_runs WHERE id = ?", String.class, dead)).isEqualTo("interrupted");
+    }
+
+    @Test
+    void diffsWithoutPageInfoAreEachAppliedAndARetriedOneOnce() {
+        String add1 = MixpanelPushes.payload("add_members", 79, "No pages", "s1", 1, 1, "a@x.com").replace(",\"page_info\":{\"total_pages\":1,\"page_count\":1}", "");
+        String add2 = MixpanelPushes.payload("add_members", 79, "No pages", "s1", 1, 1, "b@x.com").replace(",\"page_info\":{\"total_pages\":1,\"page_count\":1}", "");
+        assertThat(add1).doesNotContain("page_info");
+        accepted(add1, "add_members");
+        accepted(add2, "add_members");
+        accepted(add1, "add_members"); // Mixpanel retried it
+        assertThat(count("push_pages")).isEqualTo(2);
+        await("both diffs applied").atMost(PATIENCE).until(() -> ITERABLE.members("mixpanel_No pages_79") != null
+                && ITERABLE.members("mixpanel_No pages_79").size() == 2);
+        assertThat(ITERABLE.members("mixpanel_No pages_79")).containsExactlyInAnyOrder("a@x.com", "b@x.com");
     }
 }
