@@ -141,9 +141,12 @@ class CohortPushTest extends BridgeHttpTest {
     @Test
     void iterableFaultsAreRetriedAndARefusedKeyFailsTheRunWithoutLosingThePages() {
         ITERABLE.failNext("/api/lists/subscribe", 2, 429, "application/json", "{\"msg\":\"Rate limit\",\"code\":\"RateLimitExceeded\"}");
+        ITERABLE.failNext("/api/lists/subscribe", 1, 503, "text/html", "<html>service unavailable</html>");
         accepted(MixpanelPushes.payload("members", 74, "Faults", "s1", 1, 1, "a@x.com", "b@x.com", "c@x.com"), "members");
-        awaitRuns(74, 1);
+        Map<String, Object> retried = awaitRuns(74, 1);
         assertThat(ITERABLE.members("mixpanel_Faults_74")).containsExactlyInAnyOrder("a@x.com", "b@x.com", "c@x.com");
+        assertThat(ITERABLE.calls("/api/lists/subscribe")).as("2 batches, the first tried 4 times (429, 429, 503, accepted)").isEqualTo(5);
+        assertThat(retried).containsEntry("ADDED", 3).containsEntry("FAILED", 0);
 
         ITERABLE.failNext("/api/lists/subscribe", 1, 401, "application/json", "{\"msg\":\"Invalid API key\",\"code\":\"BadApiKey\"}");
         accepted(MixpanelPushes.payload("add_members", 74, "Faults", "s2", 1, 1, "d@x.com"), "add_members");
