@@ -63,6 +63,8 @@ public class ExportRun implements CohortQuery, ListSync {
     String pushAction; // members | add_members | remove_members
     String pushSession;
     final java.util.Set<Integer> pushPagesRead = new java.util.HashSet<>();
+    final java.util.ArrayDeque<Integer> pushQueue = new java.util.ArrayDeque<>(); // taken, not read yet, in page order
+    int pushTotal; // the session's total_pages
     String pushAbandoned; // why a members session ended before all its pages came: nobody leaves, the run fails
 
     /** True when the run applies pages Mixpanel pushed, false when it reads the cohort from Mixpanel. */

@@ -217,41 +217,41 @@ public class PushedCohorts {
      */
     public CohortPage nextPage(@ExchangeProperty("run") ExportRun run) throws InterruptedException {
         long deadline = System.nanoTime() + props.sessionTimeout().toNanos();
-        while (true) {
+        boolean members = "members".equals(run.pushAction);
+        while (run.pushQueue.isEmpty()) {
+            // the pages taken and not read yet (at begin: those there were; later: those that came since)
             if (!run.pushPagesRead.isEmpty()) {
-                take(run); // pages that arrived since
+                take(run);
             }
-            int total = 0;
-            Integer unread = null;
-            int taken = 0;
             for (int[] page : jdbc.query("SELECT page, total_pages FROM push_pages WHERE run_id = ? ORDER BY page",
                     (rs, i) -> new int[] {rs.getInt(1), rs.getInt(2)}, run.id)) {
-                total = Math.max(total, page[1]);
-                taken++;
-                if (unread == null && !run.pushPagesRead.contains(page[0])) {
-                    unread = page[0];
+                run.pushTotal = Math.max(run.pushTotal, page[1]);
+                if (!run.pushPagesRead.contains(page[0])) {
+                    run.pushQueue.add(page[0]);
                 }
             }
-            boolean members = "members".equals(run.pushAction);
-            if (unread != null) {
-                run.pushPagesRead.add(unread);
-                String json = jdbc.queryForObject("SELECT members FROM push_pages WHERE run_id = ? AND page = ?", String.class, run.id,
-                        unread);
-                boolean more = members ? run.pushPagesRead.size() < total : run.pushPagesRead.size() < taken;
-                return new CohortPage(run.pushSession, decode(json), more);
+            if (!run.pushQueue.isEmpty()) {
+                break;
             }
-            if (!members || run.pushPagesRead.size() >= total) {
+            if (!members || run.pushPagesRead.size() >= run.pushTotal) {
                 return new CohortPage(run.pushSession, List.of(), false);
             }
             if (System.nanoTime() > deadline) { // the joiners read so far are still subscribed; nobody leaves
                 run.pushAbandoned = "Mixpanel's members session " + printable(run.pushSession) + " stopped after "
-                        + run.pushPagesRead.size() + " of " + total + " pages (none came within bridge.webhooks.mixpanel.session-timeout): "
-                        + "the members of those pages were subscribed, nobody was unsubscribed; Mixpanel's next sync sends the cohort again";
+                        + run.pushPagesRead.size() + " of " + run.pushTotal + " pages (none came within "
+                        + "bridge.webhooks.mixpanel.session-timeout): the members of those pages were subscribed, nobody was "
+                        + "unsubscribed; Mixpanel's next sync sends the cohort again";
                 return new CohortPage(run.pushSession, List.of(), false);
             }
             claims.renew(run);
             Thread.sleep(50);
         }
+        int page = run.pushQueue.poll();
+        run.pushPagesRead.add(page);
+        String json = jdbc.queryForObject("SELECT members FROM push_pages WHERE run_id = ? AND page = ?", String.class, run.id, page);
+        // a members session goes on until every page is read; a diff ends with the pages it took
+        boolean more = members ? run.pushPagesRead.size() < run.pushTotal : !run.pushQueue.isEmpty();
+        return new CohortPage(run.pushSession, decode(json), more);
     }
 
     /**
