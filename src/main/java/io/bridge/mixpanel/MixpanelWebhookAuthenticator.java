@@ -1,10 +1,7 @@
 package io.bridge.mixpanel;
 
+import io.bridge.BasicCredentials;
 import jakarta.servlet.http.HttpServletRequest;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.Base64;
 import java.util.function.Supplier;
 import org.slf4j.LoggerFactory;
 import org.springframework.security.authorization.AuthorizationDecision;
@@ -31,8 +28,8 @@ public class MixpanelWebhookAuthenticator implements AuthorizationManager<Reques
     private final java.util.concurrent.atomic.AtomicBoolean toldWhatToSet = new java.util.concurrent.atomic.AtomicBoolean();
 
     public MixpanelWebhookAuthenticator(MixpanelWebhookProperties props) {
-        this.expectedUser = props.configured() ? digest(props.username()) : null;
-        this.expectedPassword = props.configured() ? digest(props.password()) : null;
+        this.expectedUser = props.configured() ? BasicCredentials.digest(props.username()) : null;
+        this.expectedPassword = props.configured() ? BasicCredentials.digest(props.password()) : null;
         if (!props.configured()) {
             LoggerFactory.getLogger(MixpanelWebhookAuthenticator.class).info("Mixpanel cohort push is LOCKED: every call to "
                     + "/webhooks/mixpanel gets 401. To receive cohorts pushed by Mixpanel's webhook destination, set "
@@ -68,29 +65,7 @@ public class MixpanelWebhookAuthenticator implements AuthorizationManager<Reques
 
     private boolean accepts(String header) {
         int space = header.indexOf(' ');
-        if (space < 0 || !header.substring(0, space).equalsIgnoreCase("Basic")) {
-            return false;
-        }
-        String decoded;
-        try {
-            decoded = new String(Base64.getDecoder().decode(header.substring(space + 1).trim()), StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException notBase64) {
-            return false;
-        }
-        int colon = decoded.indexOf(':');
-        if (colon < 0) {
-            return false;
-        }
-        boolean user = MessageDigest.isEqual(digest(decoded.substring(0, colon)), expectedUser);
-        boolean password = MessageDigest.isEqual(digest(decoded.substring(colon + 1)), expectedPassword);
-        return user & password;
-    }
-
-    private static byte[] digest(String s) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
-        }
+        return space > 0 && header.substring(0, space).equalsIgnoreCase("Basic")
+                && BasicCredentials.match(header.substring(space + 1), expectedUser, expectedPassword);
     }
 }

@@ -1,11 +1,9 @@
 package io.bridge.webhooks;
 
+import io.bridge.BasicCredentials;
 import io.bridge.webhooks.IterableWebhookProperties.AuthMode;
 import jakarta.servlet.http.HttpServletRequest;
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.Base64;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -100,22 +98,7 @@ public class IterableWebhookAuthenticator implements AuthorizationManager<Reques
             boolean knownScheme = scheme.equalsIgnoreCase("OAuth2") || scheme.equalsIgnoreCase("Bearer");
             return knownScheme & MessageDigest.isEqual(digest(value), expectedToken);
         }
-        if (!scheme.equalsIgnoreCase("Basic")) {
-            return false;
-        }
-        String decoded;
-        try {
-            decoded = new String(Base64.getDecoder().decode(value), StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException notBase64) {
-            return false;
-        }
-        int colon = decoded.indexOf(':');
-        if (colon < 0) {
-            return false;
-        }
-        boolean user = MessageDigest.isEqual(digest(decoded.substring(0, colon)), expectedUser);
-        boolean password = MessageDigest.isEqual(digest(decoded.substring(colon + 1)), expectedPassword);
-        return user & password;
+        return scheme.equalsIgnoreCase("Basic") && BasicCredentials.match(value, expectedUser, expectedPassword);
     }
 
     private static boolean notBlank(String s) {
@@ -127,10 +110,6 @@ public class IterableWebhookAuthenticator implements AuthorizationManager<Reques
     }
 
     private static byte[] digest(String s) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
-        }
+        return BasicCredentials.digest(s);
     }
 }
