@@ -9,10 +9,16 @@ import io.bridge.mixpanel.CohortPage;
 import io.bridge.mixpanel.CohortPush;
 import io.bridge.mixpanel.CohortPushRefused;
 import io.bridge.mixpanel.MixpanelWebhookProperties;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.sql.PreparedStatement;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,6 +27,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.zip.Deflater;
+import java.util.zip.DeflaterOutputStream;
+import java.util.zip.Inflater;
+import java.util.zip.InflaterInputStream;
 import org.apache.camel.Body;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
@@ -28,7 +38,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.support.GeneratedKeyHolder;
+import org.springframework.jdbc.support.KeyHolder;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Cohorts Mixpanel pushes (its cohort-sync webhook): each call's page is written to
@@ -51,7 +64,6 @@ public class PushedCohorts {
     private static final TypeReference<List<String[]>> PAIRS = new TypeReference<>() { };
     static final int KEPT_PAYLOAD_CHARS = 1_400_000; // rejected_webhooks.payload (V5_1)
 
-    /** Pages no run holds now: never taken, or taken by a run that ended without applying them. */
     /**
      * Pages no live run holds: never taken, or taken by a run that ended without applying them, or by
      * a run whose claim lapsed (its replica died): the run that claims the cohort next takes them over.
@@ -64,6 +76,7 @@ public class PushedCohorts {
     }
 
     private final JdbcTemplate jdbc;
+    private final TransactionTemplate transaction;
     private final MixpanelWebhookProperties props;
     private final IterableConnection iterable;
     private final RunClaims claims;
@@ -72,9 +85,10 @@ public class PushedCohorts {
     private final Set<Long> inFlight = ConcurrentHashMap.newKeySet();
     private volatile long prunedAt;
 
-    public PushedCohorts(JdbcTemplate jdbc, MixpanelWebhookProperties props, IterableConnection iterable, RunClaims claims,
-            ExportProperties exports) {
+    public PushedCohorts(JdbcTemplate jdbc, TransactionTemplate transaction, MixpanelWebhookProperties props,
+            IterableConnection iterable, RunClaims claims, ExportProperties exports) {
         this.jdbc = jdbc;
+        this.transaction = transaction;
         this.props = props;
         this.iterable = iterable;
         this.claims = claims;
@@ -100,11 +114,29 @@ public class PushedCohorts {
         // a late page of a members session that was settled already (applied, or given up on) changes nothing
         boolean settled = push.action().equals("members") && !jdbc.queryForList("SELECT 1 FROM push_pages WHERE session_id = ? "
                 + "AND action = 'members' AND applied_at IS NOT NULL FETCH FIRST 1 ROWS ONLY", Integer.class, push.sessionId()).isEmpty();
+        byte[] members = settled ? null : encode(push.members());
         try {
-            jdbc.update("INSERT INTO push_pages (session_id, action, page, total_pages, cohort_id, cohort_name, received_at, "
-                    + "member_count, members, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", push.sessionId(), push.action(),
-                    push.page(), push.totalPages(), push.cohortId(), push.cohortName(), now, push.members().size(),
-                    settled ? null : encode(push.members()), settled ? now : null);
+            transaction.executeWithoutResult(status -> {
+                KeyHolder id = new GeneratedKeyHolder();
+                jdbc.update(connection -> {
+                    PreparedStatement insert = connection.prepareStatement("INSERT INTO push_pages (session_id, action, page, "
+                            + "total_pages, cohort_id, cohort_name, received_at, member_count, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            new String[] {"id"});
+                    insert.setString(1, push.sessionId());
+                    insert.setString(2, push.action());
+                    insert.setInt(3, push.page());
+                    insert.setInt(4, push.totalPages());
+                    insert.setLong(5, push.cohortId());
+                    insert.setString(6, push.cohortName());
+                    insert.setTimestamp(7, now);
+                    insert.setInt(8, push.members().size());
+                    insert.setTimestamp(9, settled ? now : null);
+                    return insert;
+                }, id);
+                if (members != null) {
+                    jdbc.update("INSERT INTO push_page_members (page_id, members) VALUES (?, ?)", id.getKey().longValue(), members);
+                }
+            });
         } catch (DuplicateKeyException again) {
             log.debug("page {} of {} for cohort {} arrived again: already kept", push.page(), push.action(), push.cohortId());
         }
@@ -194,11 +226,16 @@ public class PushedCohorts {
      */
     void applied(ExportRun run) {
         Timestamp now = Timestamp.from(Instant.now());
-        if ("members".equals(run.pushAction)) {
-            jdbc.update("UPDATE push_pages SET applied_at = ?, members = NULL WHERE cohort_id = ? AND applied_at IS NULL "
-                    + "AND id < (SELECT MIN(id) FROM push_pages WHERE run_id = ?)", now, run.cohortId, run.id);
-        }
-        jdbc.update("UPDATE push_pages SET applied_at = ?, members = NULL WHERE run_id = ?", now, run.id);
+        transaction.executeWithoutResult(status -> {
+            if ("members".equals(run.pushAction)) {
+                String before = "cohort_id = ? AND applied_at IS NULL AND id < (SELECT MIN(id) FROM push_pages WHERE run_id = ?)";
+                jdbc.update("DELETE FROM push_page_members WHERE page_id IN (SELECT id FROM push_pages WHERE " + before + ")",
+                        run.cohortId, run.id);
+                jdbc.update("UPDATE push_pages SET applied_at = ?, members = NULL WHERE " + before, now, run.cohortId, run.id);
+            }
+            jdbc.update("DELETE FROM push_page_members WHERE page_id IN (SELECT id FROM push_pages WHERE run_id = ?)", run.id);
+            jdbc.update("UPDATE push_pages SET applied_at = ?, members = NULL WHERE run_id = ?", now, run.id);
+        });
     }
 
     /** The cohort's name as the newest of the run's pages gives it: the list is named after it. */
@@ -248,10 +285,13 @@ public class PushedCohorts {
         }
         int page = run.pushQueue.poll();
         run.pushPagesRead.add(page);
-        String json = jdbc.queryForObject("SELECT members FROM push_pages WHERE run_id = ? AND page = ?", String.class, run.id, page);
+        // push_pages.members: a page kept before V12 moved members to push_page_members
+        List<CohortMember> read = jdbc.queryForObject("SELECT m.members, p.members FROM push_pages p LEFT JOIN push_page_members m "
+                + "ON m.page_id = p.id WHERE p.run_id = ? AND p.page = ?",
+                (rs, i) -> rs.getString(2) != null ? decode(rs.getString(2)) : decode(rs.getBytes(1)), run.id, page);
         // a members session goes on until every page is read; a diff ends with the pages it took
         boolean more = members ? run.pushPagesRead.size() < run.pushTotal : !run.pushQueue.isEmpty();
-        return new CohortPage(run.pushSession, decode(json), more);
+        return new CohortPage(run.pushSession, read, more);
     }
 
     /**
@@ -305,29 +345,49 @@ public class PushedCohorts {
         }
     }
 
-    private static String encode(List<CohortMember> members) {
+    /** A page's members as kept: the JSON array of [distinct_id, email] pairs, deflated (a tenth to a third of the JSON). */
+    static byte[] encode(List<CohortMember> members) {
         List<String[]> pairs = new ArrayList<>(members.size());
         for (CohortMember member : members) {
             pairs.add(new String[] {member.distinctId(), member.email()});
         }
-        try {
-            return JSON.writeValueAsString(pairs);
-        } catch (JsonProcessingException e) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(members.size() * 24 + 64);
+        Deflater deflater = new Deflater(Deflater.BEST_SPEED);
+        try (OutputStream out = new DeflaterOutputStream(bytes, deflater, 8192)) {
+            JSON.writeValue(out, pairs);
+        } catch (IOException e) {
             throw new IllegalStateException("cannot write a page's members", e);
+        } finally {
+            deflater.end();
+        }
+        return bytes.toByteArray();
+    }
+
+    static List<CohortMember> decode(byte[] deflated) {
+        Inflater inflater = new Inflater();
+        try (InputStream in = new InflaterInputStream(new ByteArrayInputStream(deflated), inflater, 8192)) {
+            return members(JSON.readValue(in, PAIRS));
+        } catch (IOException e) {
+            throw new IllegalStateException("push_page_members holds members that are not deflated [distinct_id, email] pairs", e);
+        } finally {
+            inflater.end();
         }
     }
 
     private static List<CohortMember> decode(String json) {
         try {
-            List<String[]> pairs = JSON.readValue(json, PAIRS);
-            List<CohortMember> members = new ArrayList<>(pairs.size());
-            for (String[] pair : pairs) {
-                members.add(new CohortMember(pair[0], pair[1]));
-            }
-            return members;
+            return members(JSON.readValue(json, PAIRS));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("push_pages holds members that are not [distinct_id, email] pairs", e);
         }
+    }
+
+    private static List<CohortMember> members(List<String[]> pairs) {
+        List<CohortMember> members = new ArrayList<>(pairs.size());
+        for (String[] pair : pairs) {
+            members.add(new CohortMember(pair[0], pair[1]));
+        }
+        return members;
     }
 
     private static String printable(String value) {
