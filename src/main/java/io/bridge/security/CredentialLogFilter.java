@@ -36,8 +36,8 @@ import org.springframework.core.Ordered;
  * {@code Bearer} or {@code OAuth2} credential is written with the value replaced by {@code ****}:
  * {@code http-outgoing-3 >> Authorization: Basic ****}.</li>
  * </ul>
- * Events below their logger's level cost one level comparison; written ones, one formatting and one
- * regular-expression search.
+ * Events below their logger's level (and level checks that answer no) cost one level comparison;
+ * written ones, one formatting and one regular-expression search.
  */
 public final class CredentialLogFilter extends TurboFilter {
 
@@ -54,10 +54,13 @@ public final class CredentialLogFilter extends TurboFilter {
 
     @Override
     public FilterReply decide(Marker marker, Logger logger, Level level, String format, Object[] params, Throwable t) {
+        if (level != null && !level.isGreaterOrEqual(logger.getEffectiveLevel())) {
+            return FilterReply.NEUTRAL; // below the logger's level: not written anyway (most calls: isTraceEnabled in a hot loop)
+        }
         if (isWire(logger.getName())) {
             return FilterReply.DENY;
         }
-        if (format == null || level == null || !level.isGreaterOrEqual(logger.getEffectiveLevel()) || RELOGGING.get() != null) {
+        if (format == null || level == null || RELOGGING.get() != null) {
             return FilterReply.NEUTRAL;
         }
         FormattingTuple message = t == null ? MessageFormatter.arrayFormat(format, params) : MessageFormatter.arrayFormat(format, params, t);
@@ -75,7 +78,7 @@ public final class CredentialLogFilter extends TurboFilter {
     }
 
     private static boolean isWire(String logger) {
-        if (!logger.startsWith("org.apache.h")) { // asked for every event and level check of every logger: one comparison
+        if (!logger.startsWith("org.apache.h")) { // asked for every event and enabled level of every logger: one comparison
             return false;
         }
         for (String wire : WIRE_LOGGERS) {
