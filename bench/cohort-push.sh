@@ -6,6 +6,7 @@
 #
 #   bench/cohort-push.sh              # MEMBERS=1000000 CHURN_PERCENT=1 CONCURRENCY=4 RUNS=3
 #
+# BENCH_JAR: the bundle's jar (default: target/'s, built when missing), e.g. to compare two builds.
 # Ports: BENCH_PORT (18381), BENCH_MIXPANEL_PORT, BENCH_ITERABLE_PORT, BENCH_CONTROL_PORT (18391-18393),
 # and the bundle's JOLOKIA_PORT (8778).
 #
@@ -25,7 +26,7 @@ ADMIN=bench-admin:bench-password # the control plane's ADMIN, for this run only
 PUSH=bench-mixpanel:bench-push-password # Mixpanel's webhook destination, for this run only
 
 STANDINS=$PWD/target/test-classes
-JAR=$(ls target/mixpanel-iterable-bridge-*.jar 2>/dev/null | grep -v original | head -1 || true)
+JAR=${BENCH_JAR:-$(ls target/mixpanel-iterable-bridge-*.jar 2>/dev/null | grep -v original | head -1 || true)}
 if [ -z "$JAR" ] || [ ! -f "$STANDINS/io/bridge/fakes/StandInServer.class" ]; then
   mvn -q -B package -DskipTests
   JAR=$(ls target/mixpanel-iterable-bridge-*.jar | grep -v original | head -1)
@@ -45,7 +46,7 @@ wait_for_runs() { # waits until cohort 1 has $1 ended push runs; prints the newe
     if [ "$ended" -ge "$1" ]; then newest_run; return; fi
     # seldom: each authenticated call costs a bcrypt check (Spring Security upgrades a {noop}
     # password to bcrypt after the first login); the time comes from the run's endedAt, not this loop
-    sleep 2
+    sleep 5
   done
 }
 
