@@ -5,8 +5,12 @@ import io.bridge.mixpanel.CohortPush;
 import io.bridge.mixpanel.MixpanelWebhookAuthenticator;
 import io.bridge.webhooks.IterableWebhookAuthenticator;
 import jakarta.servlet.DispatcherType;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,12 +30,22 @@ import org.springframework.security.core.userdetails.UserDetailsService;
 import org.springframework.security.crypto.factory.PasswordEncoderFactories;
 import org.springframework.security.crypto.password.PasswordEncoder;
 import org.springframework.security.provisioning.InMemoryUserDetailsManager;
+import org.springframework.security.web.AuthenticationEntryPoint;
 import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.authentication.LoginUrlAuthenticationEntryPoint;
+import org.springframework.security.web.authentication.SimpleUrlAuthenticationFailureHandler;
+import org.springframework.security.web.authentication.logout.SimpleUrlLogoutSuccessHandler;
+import org.springframework.security.web.csrf.CookieCsrfTokenRepository;
+import org.springframework.security.web.csrf.CsrfException;
+import org.springframework.security.web.csrf.CsrfToken;
+import org.springframework.security.web.csrf.CsrfTokenRequestHandler;
+import org.springframework.security.web.csrf.XorCsrfTokenRequestAttributeHandler;
 
 /**
  * Who may do what. Webhooks keep their own credentials (bridge.webhooks.iterable, .mixpanel), so Spring
- * Security stays out of /webhooks/**. Health is open for Kubernetes probes. Everything else needs
- * HTTP Basic: VIEWER may GET /api/**, ADMIN may do everything (the rest of the actuator included).
+ * Security stays out of /webhooks/**. Health is open for Kubernetes probes. Everything else needs a
+ * user: HTTP Basic, or the console's sign-in. VIEWER may GET /api/** and the console, ADMIN may do
+ * everything (the rest of the actuator included).
  * The Jolokia agent on its own port lets in the same ADMIN ({@link JolokiaAdminAuthenticator}).
  * Answers 401 and 403 as JSON that says what is missing.
  */
@@ -78,29 +92,118 @@ class SecurityConfiguration {
                 .build();
     }
 
+    /**
+     * The control plane: the JSON API under /api (HTTP Basic for scripts, or the console's session)
+     * and the console's pages (a sign-in form, then a session kept in the database, so that any
+     * replica serves it). A state change made with the session needs its CSRF token; one made with
+     * credentials in the Authorization header needs none, unless a browser says it comes from another
+     * site (Sec-Fetch-Site), since a browser may send Basic credentials it remembers on its own.
+     */
     @Bean
     @Order(2)
     SecurityFilterChain controlPlane(HttpSecurity http) throws Exception {
+        AuthenticationEntryPoint basic = (request, response, e) -> {
+            response.setHeader("WWW-Authenticate", "Basic realm=\"bridge\"");
+            Problems.write(response, 401, "unauthorized", "send HTTP Basic credentials of a bridge user "
+                    + "(bridge.security.admin or bridge.security.viewer)");
+        };
+        AuthenticationEntryPoint signIn = new LoginUrlAuthenticationEntryPoint("/login");
         return http
                 .authorizeHttpRequests(requests -> requests
                         // the JSON answer to a request already let in (404, 405): no second login
                         .dispatcherTypeMatchers(DispatcherType.ERROR).permitAll()
                         .requestMatchers("/error").permitAll() // asked for directly: a JSON 404
                         .requestMatchers("/actuator/health", "/actuator/health/**").permitAll()
-                        .requestMatchers(HttpMethod.GET, "/api/**").hasAnyRole("ADMIN", "VIEWER")
+                        .requestMatchers(HttpMethod.GET, "/login", "/console/**").permitAll() // the sign-in page and its style
+                        .requestMatchers(HttpMethod.GET, "/", "/api/**").hasAnyRole("ADMIN", "VIEWER")
                         .anyRequest().hasRole("ADMIN"))
-                .httpBasic(basic -> basic.realmName("bridge").authenticationEntryPoint((request, response, e) -> {
-                    response.setHeader("WWW-Authenticate", "Basic realm=\"bridge\"");
-                    Problems.write(response, 401, "unauthorized", "send HTTP Basic credentials of a bridge user "
-                            + "(bridge.security.admin or bridge.security.viewer)");
-                }))
-                .exceptionHandling(errors -> errors.accessDeniedHandler((request, response, e) -> Problems.write(response, 403,
-                        "forbidden", request.getUserPrincipal().getName() + " may only read (GET); "
-                                + request.getMethod() + " " + request.getRequestURI() + " needs the ADMIN role")))
-                .csrf(csrf -> csrf.disable()) // no cookies, no sessions: Basic on every request
+                .httpBasic(httpBasic -> httpBasic.realmName("bridge").authenticationEntryPoint(basic))
+                .formLogin(form -> form.loginPage("/login").defaultSuccessUrl("/", true).failureHandler(signInRefused()))
+                // signing out is the console's (a script has no session): back to the sign-in page, whatever Accept says
+                .logout(logout -> logout.logoutSuccessHandler(signedOut()))
+                .exceptionHandling(errors -> errors
+                        .authenticationEntryPoint((request, response, e) -> (consolePage(request) ? signIn : basic).commence(request, response, e))
+                        .accessDeniedHandler((request, response, e) -> Problems.write(response, 403, "forbidden",
+                                e instanceof CsrfException || request.getUserPrincipal() == null
+                                        ? "the request lacks the console's CSRF token: reload the console and try again; a script "
+                                                + "sends its credentials in the Authorization header instead"
+                                        : request.getUserPrincipal().getName() + " may only read (GET); " + request.getMethod() + " "
+                                                + request.getRequestURI() + " needs the ADMIN role")))
+                // the token in a cookie (and in the page): a visitor of the sign-in page gets no session row
+                .csrf(csrf -> csrf.csrfTokenRepository(csrfCookie()).csrfTokenRequestHandler(new HeaderOrSignInForm())
+                        .ignoringRequestMatchers(SecurityConfiguration::needsNoCsrfToken))
                 .requestCache(cache -> cache.disable())
-                .sessionManagement(session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+                .headers(headers -> headers.contentSecurityPolicy(csp -> csp.policyDirectives("default-src 'self'; "
+                        + "script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; "
+                        + "frame-ancestors 'none'; base-uri 'none'; object-src 'none'")))
                 .build();
+    }
+
+    /**
+     * The CSRF token comes in the console script's header; only the sign-in and sign-out forms send it
+     * as a form field. Any other request without the header is refused without its body being read.
+     */
+    private static final class HeaderOrSignInForm implements CsrfTokenRequestHandler {
+        private final XorCsrfTokenRequestAttributeHandler xor = new XorCsrfTokenRequestAttributeHandler();
+
+        @Override
+        public void handle(HttpServletRequest request, HttpServletResponse response, Supplier<CsrfToken> token) {
+            xor.handle(request, response, token);
+        }
+
+        @Override
+        public String resolveCsrfTokenValue(HttpServletRequest request, CsrfToken token) {
+            if (request.getHeader(token.getHeaderName()) == null && !signInForm(request)) {
+                return null;
+            }
+            return xor.resolveCsrfTokenValue(request, token);
+        }
+    }
+
+    private static SimpleUrlLogoutSuccessHandler signedOut() {
+        SimpleUrlLogoutSuccessHandler signedOut = new SimpleUrlLogoutSuccessHandler();
+        signedOut.setDefaultTargetUrl("/login?signed-out");
+        return signedOut;
+    }
+
+    /** A refused sign-in goes back to the form; it makes no session (Spring's default keeps the error in one). */
+    private static SimpleUrlAuthenticationFailureHandler signInRefused() {
+        SimpleUrlAuthenticationFailureHandler refused = new SimpleUrlAuthenticationFailureHandler("/login?error");
+        refused.setAllowSessionCreation(false);
+        return refused;
+    }
+
+    private static CookieCsrfTokenRepository csrfCookie() {
+        CookieCsrfTokenRepository cookie = new CookieCsrfTokenRepository(); // HttpOnly: the page carries the token for its script
+        cookie.setCookieCustomizer(c -> c.sameSite("Strict"));
+        return cookie;
+    }
+
+    /** The console's page sends a browser to sign in; everything else answers 401 as JSON. */
+    private static boolean consolePage(HttpServletRequest request) {
+        return "/".equals(request.getRequestURI());
+    }
+
+    /**
+     * Requests no forged page can make count on a session: credentials in the Authorization header of
+     * a request no browser marked as coming from another site (a script: curl, a CI job), or neither
+     * credentials nor a session cookie (refused as anonymous: 401). The sign-in and sign-out forms
+     * always need their token.
+     */
+    static boolean needsNoCsrfToken(HttpServletRequest request) {
+        if (signInForm(request)) {
+            return false;
+        }
+        if (request.getHeader("Authorization") == null) {
+            return request.getCookies() == null || Arrays.stream(request.getCookies()).noneMatch(c -> c.getName().equals("SESSION"));
+        }
+        String site = request.getHeader("Sec-Fetch-Site");
+        return site == null || site.equals("same-origin") || site.equals("none");
+    }
+
+    private static boolean signInForm(HttpServletRequest request) {
+        return "POST".equals(request.getMethod())
+                && ("/login".equals(request.getServletPath()) || "/logout".equals(request.getServletPath()));
     }
 
     /**

@@ -59,4 +59,10 @@ class PackageDependenciesTest {
                         "io.bridge.api..")
                 .check(PRODUCT);
     }
+
+    @Test
+    void theConsoleIsOnTopAndNothingUsesIt() {
+        noClasses().that().resideOutsideOfPackage("io.bridge.console..").should().dependOnClassesThat()
+                .resideInAPackage("io.bridge.console..").check(PRODUCT);
+    }
 }

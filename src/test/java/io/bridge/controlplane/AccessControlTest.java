@@ -45,6 +45,12 @@ class AccessControlTest extends BridgeHttpTest {
                 Arguments.of("GET", "/api/exports/7/runs/1/report.csv", 401, 401, 404, 404),
                 Arguments.of("GET", "/api/mtu?month=2026-11", 401, 401, 200, 200),
                 Arguments.of("GET", "/api/audit", 401, 401, 200, 200),
+                Arguments.of("GET", "/api/rejected", 401, 401, 200, 200),
+                Arguments.of("GET", "/api/rejected?limit=101", 401, 401, 400, 400),
+                // the console: a browser without a session is sent to sign in; Basic works there too
+                Arguments.of("GET", "/", 302, 401, 200, 200),
+                Arguments.of("GET", "/login", 200, 401, 200, 200),
+                Arguments.of("GET", "/console/console.js", 200, 401, 200, 200),
                 Arguments.of("GET", "/api/no-such-endpoint", 401, 401, 404, 404),
                 Arguments.of("POST", "/api/no-such-endpoint", 401, 401, 403, 404),
                 // probes send no credentials; wrong ones are refused everywhere
