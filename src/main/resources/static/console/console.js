@@ -13,7 +13,8 @@ function meta(name) {
 
 /** Calls the API; resolves to the JSON answer, or rejects with the API's message. */
 async function api(method, path, body) {
-  const headers = { Accept: 'application/json' };
+  // X-Requested-With: an expired session gets a 401 without a browser password dialog
+  const headers = { Accept: 'application/json', 'X-Requested-With': 'console' };
   if (method !== 'GET') headers[csrf.header] = csrf.token;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const response = await fetch(path, { method, headers, credentials: 'same-origin',
@@ -52,9 +53,12 @@ function say(problem) {
   message.hidden = !problem;
 }
 
-/** Runs an action of a button; its failure is said at the top of the page, in the API's words. */
-async function act(action) {
-  say(null);
+/**
+ * Runs an action; its failure is said at the top of the page, in the API's words. An action the
+ * user started clears what was said before; a background refresh (quiet) does not.
+ */
+async function act(action, quiet = false) {
+  if (!quiet) say(null);
   try {
     await action();
   } catch (e) {
@@ -148,12 +152,12 @@ function controls(cohort, active) {
   }) }, 'Start sync')];
   if (active) {
     parts.push(el('button', { type: 'button', class: 'run-now', onclick: () => act(async () => {
-      await api('POST', `/api/exports/${cohort.id}/run`);
+      await api('POST', `/api/exports/${encodeURIComponent(cohort.id)}/run`);
       await showRuns(cohort.id, cohort.name, true);
     }) }, 'Run now'));
     parts.push(el('button', { type: 'button', class: 'stop', onclick: () => act(async () => {
       if (!window.confirm(`Stop exporting ${cohort.name}? The Iterable list stays as it is.`)) return;
-      await api('DELETE', `/api/exports/${cohort.id}`);
+      await api('DELETE', `/api/exports/${encodeURIComponent(cohort.id)}`);
       await showCohorts();
     }) }, 'Stop'));
   }
@@ -163,8 +167,21 @@ function controls(cohort, active) {
 // Runs: a running run is followed until it ends (following: a run was just started or is followed);
 // when it has ended, the cohorts are shown again (its export's last run changed)
 
+let runsShown = 0; // which showRuns call the table belongs to: an older answer is dropped
+
 async function showRuns(cohortId, name, following = false) {
-  const runs = await api('GET', `/api/exports/${cohortId}/runs`);
+  clearTimeout(runsTimer);
+  const mine = ++runsShown;
+  let runs;
+  try {
+    runs = await api('GET', `/api/exports/${encodeURIComponent(cohortId)}/runs`);
+  } catch (e) {
+    if (following && mine === runsShown) { // a failed look does not stop following the run
+      runsTimer = setTimeout(() => act(() => showRuns(cohortId, name, true), true), 5000);
+    }
+    throw e;
+  }
+  if (mine !== runsShown) return;
   document.getElementById('runs').hidden = false;
   document.getElementById('runs-cohort').textContent = `${name} (${cohortId})`;
   const number = (value) => el('td', { class: 'number' }, value ?? '');
@@ -176,10 +193,11 @@ async function showRuns(cohortId, name, following = false) {
     number(run.cohortMembers), number(run.withEmail), number(run.skippedNoEmail),
     number(run.added), number(run.removed), number(run.failed),
     el('td', { class: 'error' }, run.error || ''),
-    el('td', {}, run.status === 'running' ? '' : el('a', { href: run.report, class: 'report', download: true }, 'report.csv')))));
-  clearTimeout(runsTimer);
+    // a report is kept for runs that went through (the newest of them: bridge.exports.reports-kept)
+    el('td', {}, ['succeeded', 'failed'].includes(run.status)
+      ? el('a', { href: run.report, class: 'report', download: true }, 'report.csv') : ''))));
   if (runs.some((run) => run.status === 'running')) {
-    runsTimer = setTimeout(() => act(() => showRuns(cohortId, name, true)), 2000);
+    runsTimer = setTimeout(() => act(() => showRuns(cohortId, name, true), true), 2000);
   } else if (following) {
     await showCohorts(); // the run that ended changed its export's last run
   }

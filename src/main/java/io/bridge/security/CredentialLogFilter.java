@@ -35,6 +35,8 @@ import org.springframework.core.Ordered;
  * Proxy-Authorization}, {@code Api-Key}, {@code Cookie}, {@code Set-Cookie}) or a {@code Basic},
  * {@code Bearer} or {@code OAuth2} credential is written with the value replaced by {@code ****}:
  * {@code http-outgoing-3 >> Authorization: Basic ****}.</li>
+ * <li>Tomcat's note on a form field it could not decode ({@code Parameter [password] with value
+ * [...]}: the console's sign-in form) is written with the value masked.</li>
  * </ul>
  * Events below their logger's level (and level checks that answer no) cost one level comparison;
  * written ones, one formatting and one regular-expression search.
@@ -49,6 +51,7 @@ public final class CredentialLogFilter extends TurboFilter {
             "(?i)\\b((?:proxy-)?authorization|(?:x-)?api-key|set-cookie|cookie)(\\s*[:=]\\s*\"?)"
                     + "((?:basic|bearer|oauth2?|digest|token|negotiate)\\s+)?([^\\r\\n\"]+)");
     private static final Pattern SCHEME = Pattern.compile("(?i)\\b(basic|bearer|oauth2?)(\\s+)([A-Za-z0-9+/=._~-]{16,})");
+    private static final Pattern PARAMETER = Pattern.compile("(?i)(\\bwith value \\[)[^\\]]*\\]");
     private static final String FQCN = Logger.class.getName();
     private static final ThreadLocal<Boolean> RELOGGING = new ThreadLocal<>();
 
@@ -104,6 +107,11 @@ public final class CredentialLogFilter extends TurboFilter {
             } while (header.find());
             header.appendTail(out);
             text = out.toString();
+            changed = true;
+        }
+        Matcher parameter = PARAMETER.matcher(text); // Tomcat on a form field it cannot decode (the sign-in's password)
+        if (parameter.find()) {
+            text = parameter.replaceAll(match -> Matcher.quoteReplacement(match.group(1) + MASK + "]"));
             changed = true;
         }
         Matcher scheme = SCHEME.matcher(text);

@@ -8,7 +8,6 @@ import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -33,7 +32,10 @@ import org.springframework.security.provisioning.InMemoryUserDetailsManager;
 import org.springframework.security.web.AuthenticationEntryPoint;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.LoginUrlAuthenticationEntryPoint;
+import org.springframework.security.web.authentication.AuthenticationSuccessHandler;
 import org.springframework.security.web.authentication.SimpleUrlAuthenticationFailureHandler;
+import org.springframework.security.web.authentication.SimpleUrlAuthenticationSuccessHandler;
+import org.springframework.security.web.context.SecurityContextHolderFilter;
 import org.springframework.security.web.authentication.logout.SimpleUrlLogoutSuccessHandler;
 import org.springframework.security.web.csrf.CookieCsrfTokenRepository;
 import org.springframework.security.web.csrf.CsrfException;
@@ -101,13 +103,16 @@ class SecurityConfiguration {
      */
     @Bean
     @Order(2)
-    SecurityFilterChain controlPlane(HttpSecurity http) throws Exception {
+    SecurityFilterChain controlPlane(HttpSecurity http, SecurityProperties users) throws Exception {
         AuthenticationEntryPoint basic = (request, response, e) -> {
-            response.setHeader("WWW-Authenticate", "Basic realm=\"bridge\"");
+            if (request.getHeader("X-Requested-With") == null) { // the console's script: no browser password dialog
+                response.setHeader("WWW-Authenticate", "Basic realm=\"bridge\"");
+            }
             Problems.write(response, 401, "unauthorized", "send HTTP Basic credentials of a bridge user "
                     + "(bridge.security.admin or bridge.security.viewer)");
         };
-        AuthenticationEntryPoint signIn = new LoginUrlAuthenticationEntryPoint("/login");
+        LoginUrlAuthenticationEntryPoint signIn = new LoginUrlAuthenticationEntryPoint("/login");
+        signIn.setFavorRelativeUris(true); // Location: /login, never built from the request's Host header
         return http
                 .authorizeHttpRequests(requests -> requests
                         // the JSON answer to a request already let in (404, 405): no second login
@@ -118,7 +123,8 @@ class SecurityConfiguration {
                         .requestMatchers(HttpMethod.GET, "/", "/api/**").hasAnyRole("ADMIN", "VIEWER")
                         .anyRequest().hasRole("ADMIN"))
                 .httpBasic(httpBasic -> httpBasic.realmName("bridge").authenticationEntryPoint(basic))
-                .formLogin(form -> form.loginPage("/login").defaultSuccessUrl("/", true).failureHandler(signInRefused()))
+                .formLogin(form -> form.loginPage("/login").successHandler(signedIn(users)).failureHandler(signInRefused()))
+                .addFilterAfter(new ConsoleSessions.Check(users), SecurityContextHolderFilter.class)
                 // signing out is the console's (a script has no session): back to the sign-in page, whatever Accept says
                 .logout(logout -> logout.logoutSuccessHandler(signedOut()))
                 .exceptionHandling(errors -> errors
@@ -160,6 +166,16 @@ class SecurityConfiguration {
         }
     }
 
+    /** To the console, the session bound to the user's settings as they are now ({@link ConsoleSessions}). */
+    private static AuthenticationSuccessHandler signedIn(SecurityProperties users) {
+        SimpleUrlAuthenticationSuccessHandler toConsole = new SimpleUrlAuthenticationSuccessHandler("/");
+        toConsole.setAlwaysUseDefaultTargetUrl(true);
+        return (request, response, user) -> {
+            request.getSession().setAttribute(ConsoleSessions.USER_SETTINGS, ConsoleSessions.settingsOf(users, user.getName()));
+            toConsole.onAuthenticationSuccess(request, response, user);
+        };
+    }
+
     private static SimpleUrlLogoutSuccessHandler signedOut() {
         SimpleUrlLogoutSuccessHandler signedOut = new SimpleUrlLogoutSuccessHandler();
         signedOut.setDefaultTargetUrl("/login?signed-out");
@@ -181,24 +197,28 @@ class SecurityConfiguration {
 
     /** The console's page sends a browser to sign in; everything else answers 401 as JSON. */
     private static boolean consolePage(HttpServletRequest request) {
-        return "/".equals(request.getRequestURI());
+        return "GET".equals(request.getMethod()) && "/".equals(request.getRequestURI());
     }
 
     /**
      * Requests no forged page can make count on a session: credentials in the Authorization header of
-     * a request no browser marked as coming from another site (a script: curl, a CI job), or neither
-     * credentials nor a session cookie (refused as anonymous: 401). The sign-in and sign-out forms
-     * always need their token.
+     * a request no browser marked as coming from another site (a script: curl, a CI job: no
+     * Sec-Fetch-Site and no Origin, or a browser's own same-origin request), or a request with neither
+     * credentials nor any cookie (refused as anonymous: 401). The sign-in and sign-out forms always
+     * need their token.
      */
     static boolean needsNoCsrfToken(HttpServletRequest request) {
         if (signInForm(request)) {
             return false;
         }
         if (request.getHeader("Authorization") == null) {
-            return request.getCookies() == null || Arrays.stream(request.getCookies()).noneMatch(c -> c.getName().equals("SESSION"));
+            return request.getHeader("Cookie") == null;
         }
         String site = request.getHeader("Sec-Fetch-Site");
-        return site == null || site.equals("same-origin") || site.equals("none");
+        if (site == null) { // an older browser, or plain HTTP: any cross-origin POST, PUT or DELETE carries Origin
+            return request.getHeader("Origin") == null;
+        }
+        return site.equals("same-origin") || site.equals("none");
     }
 
     private static boolean signInForm(HttpServletRequest request) {

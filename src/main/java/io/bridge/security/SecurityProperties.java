@@ -12,12 +12,14 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param viewer        read-only: GET on the control plane
  * @param encryptionKey encrypts an Iterable API key given in clear to PUT /api/integration
  *                      (any string; 32+ random characters)
+ * @param sessionLifetime a console session ends this long after sign-in, however much it is used
  */
 @ConfigurationProperties("bridge.security")
 public record SecurityProperties(
         @DefaultValue User admin,
         @DefaultValue User viewer,
-        String encryptionKey) {
+        String encryptionKey,
+        @DefaultValue("12h") java.time.Duration sessionLifetime) {
 
     /** A control-plane user; the password is never shown. */
     public record User(String username, String password) {

@@ -137,10 +137,13 @@ class ConsoleBrowserTest extends BridgeHttpTest {
         WebElement row = cohortRow(31);
         assertThat(row.getText()).contains("Console fans", "not exported");
         new Select(row.findElement(By.cssSelector("select.sync"))).selectByValue("one-time");
+        ITERABLE.hold(); // the run waits on Iterable until the page has shown it running
         row.findElement(By.cssSelector("button.start-sync")).click();
 
         // the run is followed without a reload until it ends
-        patience.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#run-table td.status")));
+        patience.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#run-table td.status"), "running"));
+        screenshot("run-running");
+        ITERABLE.release();
         patience.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#run-table td.status"), "succeeded"));
         List<String> cells = browser.findElements(By.cssSelector("#run-table tbody tr:first-child td")).stream().map(WebElement::getText).toList();
         assertThat(cells.get(0)).isEqualTo("succeeded");
@@ -151,8 +154,10 @@ class ConsoleBrowserTest extends BridgeHttpTest {
         assertThat(cohortRow(31).getText()).as("the cohorts are shown again once the run ended").contains("one-time, active");
         screenshot("run-finished");
 
-        // the report: the link the page shows, fetched with the browser's session
-        String report = browser.findElement(By.cssSelector("#run-table a.report")).getAttribute("href");
+        // the report: the link the page shows (a download), fetched with the browser's session
+        WebElement link = browser.findElement(By.cssSelector("#run-table a.report"));
+        assertThat(link.getAttribute("download")).isNotNull();
+        String report = link.getAttribute("href");
         Cookie session = browser.manage().getCookieNamed("SESSION");
         HttpResponse<String> csv = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(report))
                 .header("Cookie", "SESSION=" + session.getValue()).build(), HttpResponse.BodyHandlers.ofString());

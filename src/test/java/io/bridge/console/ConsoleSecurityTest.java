@@ -85,7 +85,9 @@ class ConsoleSecurityTest extends BridgeHttpTest {
         Browser browser = new Browser();
         HttpResponse<String> console = browser.get("/");
         assertThat(console.statusCode()).isEqualTo(302);
-        assertThat(console.headers().firstValue("Location")).hasValueSatisfying(to -> assertThat(to).endsWith("/login"));
+        assertThat(console.headers().firstValue("Location")).as("relative: never built from the Host header").hasValue("/login");
+        HttpResponse<String> otherHost = browser.send(HttpRequest.newBuilder(uri("/")).header("X-Forwarded-Host", "evil.example"));
+        assertThat(otherHost.headers().firstValue("Location")).hasValue("/login");
 
         HttpResponse<String> page = browser.get("/login");
         assertThat(page.statusCode()).isEqualTo(200);
@@ -96,11 +98,30 @@ class ConsoleSecurityTest extends BridgeHttpTest {
     }
 
     @Test
+    void theSignInAndSignOutFormsNeedTheirTokenAndTheScriptGetsNoPasswordDialog() throws Exception {
+        Browser browser = new Browser();
+        browser.get("/login");
+        HttpResponse<String> noToken = browser.send(HttpRequest.newBuilder(uri("/login")).header("Content-Type",
+                "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString("username=test-admin&password=test-admin-password")));
+        assertThat(noToken.statusCode()).as("login CSRF").isEqualTo(403);
+        assertThat(browser.session()).isNull();
+
+        assertThat(browser.signIn("test-admin", "test-admin-password").statusCode()).isEqualTo(302);
+        HttpResponse<String> forgedSignOut = browser.send(HttpRequest.newBuilder(uri("/logout")).POST(HttpRequest.BodyPublishers.noBody()));
+        assertThat(forgedSignOut.statusCode()).isEqualTo(403);
+        assertThat(count("SPRING_SESSION")).as("still signed in").isEqualTo(1);
+
+        HttpResponse<String> script = send(HttpRequest.newBuilder(uri("/api/exports")).header("X-Requested-With", "console").build());
+        assertThat(script.statusCode()).isEqualTo(401);
+        assertThat(script.headers().firstValue("WWW-Authenticate")).as("no browser password dialog").isEmpty();
+    }
+
+    @Test
     void aWrongPasswordIsRefusedAndMakesNoSession() throws Exception {
         Browser browser = new Browser();
         HttpResponse<String> refused = browser.signIn("test-admin", "not-the-password");
         assertThat(refused.statusCode()).isEqualTo(302);
-        assertThat(refused.headers().firstValue("Location")).hasValueSatisfying(to -> assertThat(to).endsWith("/login?error"));
+        assertThat(refused.headers().firstValue("Location")).hasValue("/login?error");
         assertThat(browser.get("/login?error").body()).contains("Wrong user name or password");
         assertThat(browser.get("/").statusCode()).isEqualTo(302);
         assertThat(count("SPRING_SESSION")).isZero();
@@ -111,7 +132,7 @@ class ConsoleSecurityTest extends BridgeHttpTest {
         Browser browser = new Browser();
         HttpResponse<String> signedIn = browser.signIn("test-admin", "test-admin-password");
         assertThat(signedIn.statusCode()).isEqualTo(302);
-        assertThat(signedIn.headers().firstValue("Location")).hasValueSatisfying(to -> assertThat(to).endsWith("/"));
+        assertThat(signedIn.headers().firstValue("Location")).hasValue("/");
         assertThat(signedIn.headers().allValues("Set-Cookie")).anySatisfy(cookie -> assertThat(cookie).startsWith("SESSION=")
                 .containsIgnoringCase("HttpOnly").containsIgnoringCase("SameSite=Strict"));
         assertThat(count("SPRING_SESSION")).as("shared by every replica").isEqualTo(1);
@@ -138,7 +159,7 @@ class ConsoleSecurityTest extends BridgeHttpTest {
 
         HttpResponse<String> signedOut = browser.signOut();
         assertThat(signedOut.statusCode()).isEqualTo(302);
-        assertThat(signedOut.headers().firstValue("Location")).hasValueSatisfying(to -> assertThat(to).endsWith("/login?signed-out"));
+        assertThat(signedOut.headers().firstValue("Location")).hasValue("/login?signed-out");
         assertThat(count("SPRING_SESSION")).isZero();
         assertThat(browser.get("/api/exports").statusCode()).isEqualTo(401);
     }
@@ -164,9 +185,15 @@ class ConsoleSecurityTest extends BridgeHttpTest {
         assertThat(script.headers().allValues("Set-Cookie")).as("no session for a script").noneMatch(c -> c.startsWith("SESSION="));
 
         // a browser that remembers Basic credentials sends them with a forged request too; it says where it came from
-        HttpResponse<String> crossSite = request("DELETE", "/api/integration", null, java.util.Map.of("Sec-Fetch-Site", "cross-site"));
-        assertThat(crossSite.statusCode()).isEqualTo(403);
-        assertThat(json(crossSite).path("message").asText()).contains("CSRF token");
-        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM audit_log", Integer.class)).as("only the script's change").isEqualTo(1);
+        for (java.util.Map<String, String> forged : java.util.List.of(java.util.Map.of("Sec-Fetch-Site", "cross-site"),
+                java.util.Map.of("Sec-Fetch-Site", "same-site"),
+                java.util.Map.of("Origin", "https://evil.example"))) { // an older browser, or plain HTTP: no Sec-Fetch-Site
+            HttpResponse<String> crossSite = request("DELETE", "/api/integration", null, forged);
+            assertThat(crossSite.statusCode()).as(forged.toString()).isEqualTo(403);
+            assertThat(json(crossSite).path("message").asText()).contains("CSRF token");
+        }
+        HttpResponse<String> ownPage = request("DELETE", "/api/integration", null, java.util.Map.of("Sec-Fetch-Site", "same-origin"));
+        assertThat(ownPage.statusCode()).isEqualTo(200);
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM audit_log", Integer.class)).as("only the script's changes").isEqualTo(2);
     }
 }

@@ -36,6 +36,11 @@ class RejectedDeliveriesTest extends BridgeHttpTest {
         assertThat(answer.body()).as("payloads stay in the database").doesNotContain("a@x.com");
 
         assertThat(json(get("/api/rejected?limit=1"))).hasSize(1);
+        for (int i = 0; i < 20; i++) {
+            post("/webhooks/iterable", "{\"email\":\"b@x.com\"}", iterable);
+        }
+        assertThat(json(get("/api/rejected"))).as("20 unless asked").hasSize(20);
+        assertThat(json(get("/api/rejected?limit=100"))).hasSize(23);
         for (String limit : new String[] {"0", "101", "x", "-1", "1%20OR%201=1"}) {
             HttpResponse<String> bad = get("/api/rejected?limit=" + limit);
             assertThat(bad.statusCode()).as(limit).isEqualTo(400);

@@ -35,6 +35,8 @@ class CredentialLogFilterTest {
                 .debug("Received [GET /api/exports HTTP/1.1\r\nAuthorization: Basic " + BASIC + "\r\nHost: x\r\n\r\n]");
         context.getLogger("org.springframework.web").debug("headers=[Authorization:\"OAuth2 " + KEY + "\", Accept:\"*/*\"]");
         context.getLogger("io.bridge").info("calling with bearer {}", KEY, new IllegalStateException("boom"));
+        context.getLogger("org.apache.tomcat.util.http.Parameters").info("Character decoding failed. Parameter [password] with "
+                + "value [50%off-secret] has been ignored. Note that the name and value quoted here may be corrupted");
 
         assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage).containsExactly(
                 "http-outgoing-3 >> Authorization: Basic ****",
@@ -42,7 +44,9 @@ class CredentialLogFilterTest {
                 "http-outgoing-4 << Content-Type: application/json",
                 "Received [GET /api/exports HTTP/1.1\r\nAuthorization: Basic ****\r\nHost: x\r\n\r\n]",
                 "headers=[Authorization:\"OAuth2 ****\", Accept:\"*/*\"]",
-                "calling with bearer ****");
+                "calling with bearer ****",
+                "Character decoding failed. Parameter [password] with value [****] has been ignored. Note that the name and "
+                        + "value quoted here may be corrupted");
         assertThat(log.list.get(5).getThrowableProxy().getMessage()).isEqualTo("boom");
         assertThat(log.list.get(0).getLevel()).isEqualTo(Level.DEBUG);
         assertThat(log.list.get(0).getLoggerName()).isEqualTo("org.apache.hc.client5.http.headers");
