@@ -70,6 +70,11 @@ class ConsoleSecurityTest extends BridgeHttpTest {
         }
     }
 
+    private static void redirectsTo(HttpResponse<String> answer, String location) {
+        assertThat(answer.statusCode()).isEqualTo(302);
+        assertThat(answer.headers().firstValue("Location")).as("relative: never built from the Host header").hasValue(location);
+    }
+
     private static String enc(String value) {
         return URLEncoder.encode(value, StandardCharsets.UTF_8);
     }
@@ -83,11 +88,8 @@ class ConsoleSecurityTest extends BridgeHttpTest {
     @Test
     void aBrowserWithoutASessionIsSentToSignInAndTheSignInPageMakesNoSession() throws Exception {
         Browser browser = new Browser();
-        HttpResponse<String> console = browser.get("/");
-        assertThat(console.statusCode()).isEqualTo(302);
-        assertThat(console.headers().firstValue("Location")).as("relative: never built from the Host header").hasValue("/login");
-        HttpResponse<String> otherHost = browser.send(HttpRequest.newBuilder(uri("/")).header("X-Forwarded-Host", "evil.example"));
-        assertThat(otherHost.headers().firstValue("Location")).hasValue("/login");
+        redirectsTo(browser.get("/"), "/login");
+        redirectsTo(browser.send(HttpRequest.newBuilder(uri("/")).header("X-Forwarded-Host", "evil.example")), "/login");
 
         HttpResponse<String> page = browser.get("/login");
         assertThat(page.statusCode()).isEqualTo(200);
@@ -120,8 +122,7 @@ class ConsoleSecurityTest extends BridgeHttpTest {
     void aWrongPasswordIsRefusedAndMakesNoSession() throws Exception {
         Browser browser = new Browser();
         HttpResponse<String> refused = browser.signIn("test-admin", "not-the-password");
-        assertThat(refused.statusCode()).isEqualTo(302);
-        assertThat(refused.headers().firstValue("Location")).hasValue("/login?error");
+        redirectsTo(refused, "/login?error");
         assertThat(browser.get("/login?error").body()).contains("Wrong user name or password");
         assertThat(browser.get("/").statusCode()).isEqualTo(302);
         assertThat(count("SPRING_SESSION")).isZero();
@@ -131,8 +132,7 @@ class ConsoleSecurityTest extends BridgeHttpTest {
     void anAdminsSessionIsKeptInTheDatabaseAndChangesNeedTheConsolesToken() throws Exception {
         Browser browser = new Browser();
         HttpResponse<String> signedIn = browser.signIn("test-admin", "test-admin-password");
-        assertThat(signedIn.statusCode()).isEqualTo(302);
-        assertThat(signedIn.headers().firstValue("Location")).hasValue("/");
+        redirectsTo(signedIn, "/");
         assertThat(signedIn.headers().allValues("Set-Cookie")).anySatisfy(cookie -> assertThat(cookie).startsWith("SESSION=")
                 .containsIgnoringCase("HttpOnly").containsIgnoringCase("SameSite=Strict"));
         assertThat(count("SPRING_SESSION")).as("shared by every replica").isEqualTo(1);
@@ -158,8 +158,7 @@ class ConsoleSecurityTest extends BridgeHttpTest {
                 .as("audited as the signed-in user").contains("test-admin");
 
         HttpResponse<String> signedOut = browser.signOut();
-        assertThat(signedOut.statusCode()).isEqualTo(302);
-        assertThat(signedOut.headers().firstValue("Location")).hasValue("/login?signed-out");
+        redirectsTo(signedOut, "/login?signed-out");
         assertThat(count("SPRING_SESSION")).isZero();
         assertThat(browser.get("/api/exports").statusCode()).isEqualTo(401);
     }
