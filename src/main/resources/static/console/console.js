@@ -143,6 +143,9 @@ async function showCohorts() {
 }
 
 function controls(cohort, active) {
+  if (active && cohort.export.sync === 'push') { // its runs start when Mixpanel sends the cohort
+    return el('span', { class: 'controls' }, stopButton(cohort), ' runs when Mixpanel sends the cohort');
+  }
   const sync = el('select', { class: 'sync', 'aria-label': 'sync' },
     el('option', { value: 'one-time' }, 'one-time'), el('option', { value: 'dynamic' }, 'dynamic'));
   const parts = [sync, el('button', { type: 'button', class: 'start-sync', onclick: () => act(async () => {
@@ -155,13 +158,17 @@ function controls(cohort, active) {
       await api('POST', `/api/exports/${encodeURIComponent(cohort.id)}/run`);
       await showRuns(cohort.id, cohort.name, true);
     }) }, 'Run now'));
-    parts.push(el('button', { type: 'button', class: 'stop', onclick: () => act(async () => {
-      if (!window.confirm(`Stop exporting ${cohort.name}? The Iterable list stays as it is.`)) return;
-      await api('DELETE', `/api/exports/${encodeURIComponent(cohort.id)}`);
-      await showCohorts();
-    }) }, 'Stop'));
+    parts.push(stopButton(cohort));
   }
   return el('span', { class: 'controls' }, ...parts);
+}
+
+function stopButton(cohort) {
+  return el('button', { type: 'button', class: 'stop', onclick: () => act(async () => {
+    if (!window.confirm(`Stop exporting ${cohort.name}? The Iterable list stays as it is.`)) return;
+    await api('DELETE', `/api/exports/${encodeURIComponent(cohort.id)}`);
+    await showCohorts();
+  }) }, 'Stop');
 }
 
 // Runs: a running run is followed until it ends (following: a run was just started or is followed);

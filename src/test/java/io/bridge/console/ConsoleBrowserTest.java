@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
 import io.bridge.support.BridgeHttpTest;
+import io.bridge.support.MixpanelPushes;
 import io.bridge.support.StandIns;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -173,6 +174,24 @@ class ConsoleBrowserTest extends BridgeHttpTest {
         browser.findElement(By.id("sign-out")).click();
         patience.until(ExpectedConditions.visibilityOfElementLocated(By.id("signed-out")));
         assertThat(count("SPRING_SESSION")).as("signed out: the session is gone").isZero();
+    }
+
+    @Test
+    void aCohortMixpanelPushesCanOnlyBeStoppedFromTheConsole() throws Exception {
+        MIXPANEL.cohort(33, "Pushed fans", members("dee@x.com"));
+        HttpResponse<String> page = HttpClient.newHttpClient().send(HttpRequest.newBuilder(uri("/webhooks/mixpanel"))
+                .header("Content-Type", "application/json").header("Authorization", MixpanelPushes.TEST_AUTHORIZATION)
+                .POST(HttpRequest.BodyPublishers.ofString(MixpanelPushes.payload("members", 33, "Pushed fans", "s1", 1, 1, "dee@x.com")))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(page.statusCode()).isEqualTo(200);
+
+        signIn("test-admin", "test-admin-password");
+        WebElement row = cohortRow(33);
+        assertThat(row.getText()).contains("push, active", "runs when Mixpanel sends the cohort");
+        assertThat(row.findElements(By.cssSelector("button.stop"))).hasSize(1);
+        assertThat(row.findElements(By.cssSelector("button.run-now, button.start-sync, select.sync")))
+                .as("its runs start when Mixpanel sends the cohort").isEmpty();
+        screenshot("pushed-cohort");
     }
 
     @Test
