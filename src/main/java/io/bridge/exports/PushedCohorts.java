@@ -18,7 +18,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.sql.PreparedStatement;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -38,8 +37,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.support.GeneratedKeyHolder;
-import org.springframework.jdbc.support.KeyHolder;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -117,24 +114,12 @@ public class PushedCohorts {
         byte[] members = settled ? null : encode(push.members());
         try {
             transaction.executeWithoutResult(status -> {
-                KeyHolder id = new GeneratedKeyHolder();
-                jdbc.update(connection -> {
-                    PreparedStatement insert = connection.prepareStatement("INSERT INTO push_pages (session_id, action, page, "
-                            + "total_pages, cohort_id, cohort_name, received_at, member_count, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            new String[] {"id"});
-                    insert.setString(1, push.sessionId());
-                    insert.setString(2, push.action());
-                    insert.setInt(3, push.page());
-                    insert.setInt(4, push.totalPages());
-                    insert.setLong(5, push.cohortId());
-                    insert.setString(6, push.cohortName());
-                    insert.setTimestamp(7, now);
-                    insert.setInt(8, push.members().size());
-                    insert.setTimestamp(9, settled ? now : null);
-                    return insert;
-                }, id);
+                jdbc.update("INSERT INTO push_pages (session_id, action, page, total_pages, cohort_id, cohort_name, received_at, "
+                        + "member_count, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", push.sessionId(), push.action(), push.page(),
+                        push.totalPages(), push.cohortId(), push.cohortName(), now, push.members().size(), settled ? now : null);
                 if (members != null) {
-                    jdbc.update("INSERT INTO push_page_members (page_id, members) VALUES (?, ?)", id.getKey().longValue(), members);
+                    jdbc.update("INSERT INTO push_page_members (page_id, members) SELECT id, ? FROM push_pages WHERE session_id = ? "
+                            + "AND action = ? AND page = ?", members, push.sessionId(), push.action(), push.page());
                 }
             });
         } catch (DuplicateKeyException again) {

@@ -1,14 +1,12 @@
 package io.bridge.security;
 
+import io.bridge.BasicCredentials;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpSession;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
@@ -86,18 +84,11 @@ class ConsoleSessions {
         for (Map.Entry<String, SecurityProperties.User> user : Map.of("ADMIN", props.admin(), "VIEWER", props.viewer()).entrySet()) {
             SecurityProperties.User settings = user.getValue();
             if (settings != null && username.equals(settings.username()) && settings.password() != null) {
-                return digest(user.getKey() + "\n" + settings.username() + "\n" + settings.password());
+                return HexFormat.of().formatHex(BasicCredentials.digest(user.getKey() + "\n" + settings.username() + "\n"
+                        + settings.password()));
             }
         }
         return null; // no such user any more
-    }
-
-    private static String digest(String text) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /**

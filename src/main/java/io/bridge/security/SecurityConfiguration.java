@@ -99,7 +99,7 @@ class SecurityConfiguration {
      * and the console's pages (a sign-in form, then a session kept in the database, so that any
      * replica serves it). A state change made with the session needs its CSRF token; one made with
      * credentials in the Authorization header needs none, unless a browser says it comes from another
-     * site (Sec-Fetch-Site), since a browser may send Basic credentials it remembers on its own.
+     * site (Sec-Fetch-Site, or Origin), since a browser may send Basic credentials it remembers on its own.
      */
     @Bean
     @Order(2)
