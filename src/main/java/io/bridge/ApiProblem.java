@@ -1,8 +1,5 @@
 package io.bridge;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
-
 /** A request the bridge refuses, with the HTTP status and a message that says what to fix. */
 public class ApiProblem extends RuntimeException {
 
@@ -19,11 +16,7 @@ public class ApiProblem extends RuntimeException {
         return status;
     }
 
-    public Map<String, Object> getErrorBody() {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("status", status);
-        body.put("error", error);
-        body.put("message", getMessage());
-        return body;
+    public Problem getErrorBody() {
+        return new Problem(status, error, getMessage());
     }
 }

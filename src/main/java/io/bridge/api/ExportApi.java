@@ -30,6 +30,10 @@ public class ExportApi {
     public record ExportRequest(Long cohortId, String sync) {
     }
 
+    /** The 202 answer of a new export or a run started now: the run, and where to follow it. */
+    public record Accepted(long cohortId, long runId, String status, String runs) {
+    }
+
     private static final String SHAPE = "{\"cohortId\": <whole number>, \"sync\": \"one-time\" | \"dynamic\"}";
 
     private final JdbcTemplate jdbc;
@@ -77,14 +81,9 @@ public class ExportApi {
     }
 
     /** The 202 answer of a new export. */
-    public Map<String, Object> accepted(@Header("cohortId") long cohortId, Exchange exchange) {
+    public Accepted accepted(@Header("cohortId") long cohortId, Exchange exchange) {
         ExportRun run = exchange.getProperty("run", ExportRun.class);
-        Map<String, Object> answer = new LinkedHashMap<>();
-        answer.put("cohortId", cohortId);
-        answer.put("runId", run.getId());
-        answer.put("status", run.isSkipped() ? "skipped" : "running");
-        answer.put("runs", "/api/exports/" + cohortId + "/runs");
-        return answer;
+        return new Accepted(cohortId, run.getId(), run.isSkipped() ? "skipped" : "running", "/api/exports/" + cohortId + "/runs");
     }
 
     public Map<String, Object> list() {

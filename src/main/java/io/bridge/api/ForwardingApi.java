@@ -6,7 +6,6 @@ import io.bridge.forwarding.Forwarder;
 import io.bridge.security.AuditLog;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.camel.Body;
 import org.apache.camel.Exchange;
@@ -18,6 +17,10 @@ public class ForwardingApi {
 
     /** {@code POST /api/forwarding/replay} body: ISO-8601 instants, the range of event times [from, to). */
     public record ReplayRequest(String from, String to) {
+    }
+
+    /** The 202 answer of a replay: the range, how many stored events were queued again, where to follow them. */
+    public record ReplayQueued(String from, String to, int queued, String status) {
     }
 
     private static final String SHAPE = "{\"from\": \"2026-11-01T00:00:00Z\", \"to\": \"2026-11-02T00:00:00Z\"}";
@@ -35,7 +38,7 @@ public class ForwardingApi {
     }
 
     /** Queues the stored events whose time is in [from, to) for forwarding again: safe, Mixpanel deduplicates by $insert_id. */
-    public Map<String, Object> replay(@Body String body, Exchange exchange) {
+    public ReplayQueued replay(@Body String body, Exchange exchange) {
         if (!forwarder.isOn()) {
             throw new ApiProblem(409, "forwarding_off", "forwarding is off: GET /api/forwarding says why");
         }
@@ -49,12 +52,7 @@ public class ForwardingApi {
         audit.record("forwarding.replay", "events from " + from + " to " + to, queued + " events queued again");
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 202);
-        Map<String, Object> answer = new LinkedHashMap<>();
-        answer.put("from", from.toString());
-        answer.put("to", to.toString());
-        answer.put("queued", queued);
-        answer.put("status", "/api/forwarding");
-        return answer;
+        return new ReplayQueued(from.toString(), to.toString(), queued, "/api/forwarding");
     }
 
     private static Instant instant(String field, String value) {
