@@ -20,6 +20,12 @@ class ConsoleController {
         return "console";
     }
 
+    /** Swagger UI over {@code GET /api/openapi.json} ({@link ApiDocsResources} serves its files). */
+    @GetMapping("/api/docs")
+    String apiDocs() {
+        return "api-docs";
+    }
+
     @GetMapping("/login")
     String signIn() {
         return "login";

@@ -195,9 +195,9 @@ class SecurityConfiguration {
         return cookie;
     }
 
-    /** The console's page sends a browser to sign in; everything else answers 401 as JSON. */
+    /** The console's pages (itself, the API's Swagger UI) send a browser to sign in; everything else answers 401 as JSON. */
     private static boolean consolePage(HttpServletRequest request) {
-        return "GET".equals(request.getMethod()) && "/".equals(request.getRequestURI());
+        return "GET".equals(request.getMethod()) && ("/".equals(request.getRequestURI()) || "/api/docs".equals(request.getRequestURI()));
     }
 
     /**

@@ -207,4 +207,16 @@ class ConsoleBrowserTest extends BridgeHttpTest {
         assertThat(browser.findElement(By.id("mtu")).getText()).contains("Monthly tracked users");
         screenshot("viewer");
     }
+
+    @Test
+    void theApiDocsShowEveryOperationToAViewer() throws Exception {
+        signIn("test-viewer", "test-viewer-password");
+        patience.until(ExpectedConditions.visibilityOfElementLocated(By.id("connected")));
+        browser.get(uri("/api/docs").toString());
+        patience.until(ExpectedConditions.numberOfElementsToBeMoreThan(By.cssSelector(".opblock"), 15));
+        assertThat(browser.findElement(By.cssSelector(".info .title")).getText()).contains("Mixpanel-Iterable bridge control plane");
+        assertThat(browser.findElements(By.cssSelector(".opblock-summary-path")))
+                .extracting(WebElement::getText).contains("/api/exports/{cohortId}/run", "/api/integration", "/api/mtu");
+        screenshot("api-docs");
+    }
 }
