@@ -7,6 +7,7 @@ import java.util.Iterator;
 import java.util.Map;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
+import org.apache.camel.model.Model;
 import org.apache.camel.openapi.BeanConfig;
 import org.apache.camel.openapi.DefaultRestApiResponseAdapter;
 import org.apache.camel.openapi.RestOpenApiSupport;
@@ -45,7 +46,10 @@ public class ControlPlaneDocument {
         BeanConfig info = new BeanConfig();
         support.initOpenApi(info, rest.getApiProperties() == null ? Map.of() : rest.getApiProperties());
         DefaultRestApiResponseAdapter rendered = new DefaultRestApiResponseAdapter();
-        support.renderResourceListing(camel, rendered, info, true, camel.getClassResolver(), rest, null);
+        Model model = camel.getCamelContextExtension().getContextPlugin(Model.class);
+        synchronized (model) { // a route file being reloaded changes the REST declarations
+            support.renderResourceListing(camel, rendered, info, true, camel.getClassResolver(), rest, null);
+        }
         rendered.copyResult(exchange);
         exchange.getMessage().setBody(completed(exchange.getMessage().getBody(byte[].class)));
     }
@@ -64,6 +68,11 @@ public class ControlPlaneDocument {
                 }
                 common(responses, "500", "the bridge failed to handle the request; its log says why");
                 common(responses, "503", "the database is unavailable: nothing was changed; retry (Retry-After)");
+                responses.fields().forEachRemaining(answer -> {
+                    if (!answer.getKey().startsWith("2") && answer.getValue().has("content")) { // errors are JSON, whatever the 2xx is
+                        problem((ObjectNode) answer.getValue());
+                    }
+                });
             }
         }
         return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(document);
@@ -71,8 +80,11 @@ public class ControlPlaneDocument {
 
     private static void common(ObjectNode responses, String status, String description) {
         if (!responses.has(status)) {
-            ObjectNode response = responses.putObject(status).put("description", description);
-            response.putObject("content").putObject("application/json").putObject("schema").put("$ref", PROBLEM);
+            problem(responses.putObject(status).put("description", description));
         }
+    }
+
+    private static void problem(ObjectNode response) {
+        response.putObject("content").putObject("application/json").putObject("schema").put("$ref", PROBLEM);
     }
 }

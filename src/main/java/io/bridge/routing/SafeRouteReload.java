@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Route;
+import org.apache.camel.model.Model;
 import org.apache.camel.spi.Resource;
 import org.apache.camel.spi.RoutesLoader;
 import org.apache.camel.support.FileWatcherResourceReloadStrategy;
@@ -74,6 +75,7 @@ class SafeRouteReload extends FileWatcherResourceReloadStrategy {
         }
         RoutesLoader loader = PluginHelper.getRoutesLoader(camel);
         try {
+            forgetRests(camel, uri);
             Set<String> after = content == null ? Set.of() : loader.updateRoutes(List.of(ResourceHelper.fromString(changed.getLocation(), content)));
             Set<String> gone = new TreeSet<>(before);
             gone.removeAll(after);
@@ -96,6 +98,7 @@ class SafeRouteReload extends FileWatcherResourceReloadStrategy {
             String previous = lastLoaded.get(uri);
             try {
                 if (previous != null) {
+                    forgetRests(camel, uri);
                     loader.updateRoutes(List.of(ResourceHelper.fromString(changed.getLocation(), previous)));
                 }
             } catch (Exception restoreFailed) {
@@ -111,11 +114,26 @@ class SafeRouteReload extends FileWatcherResourceReloadStrategy {
     private static Set<String> routesOf(CamelContext camel, URI file) {
         Set<String> ids = new TreeSet<>();
         for (Route route : camel.getRoutes()) {
-            Resource source = route.getSourceResource();
-            if (source != null && source.getURI() != null && file.equals(Path.of(source.getURI()).toUri())) {
+            if (from(route.getSourceResource(), file)) {
                 ids.add(route.getRouteId());
             }
         }
         return ids;
+    }
+
+    /**
+     * Drops the file's REST DSL declarations from Camel's model before the file is loaded again:
+     * loading only adds them, so a verb removed from the file would stay in GET /api/openapi.json,
+     * and every save would add another copy.
+     */
+    private static void forgetRests(CamelContext camel, URI file) {
+        Model model = camel.getCamelContextExtension().getContextPlugin(Model.class);
+        synchronized (model) {
+            model.getRestDefinitions().removeIf(rest -> from(rest.getResource(), file));
+        }
+    }
+
+    private static boolean from(Resource source, URI file) {
+        return source != null && source.getURI() != null && file.equals(Path.of(source.getURI()).toUri());
     }
 }

@@ -5,6 +5,7 @@ import static io.bridge.support.Waiting.await;
 
 import io.bridge.support.BridgeHttpTest;
 import java.io.IOException;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,6 +39,21 @@ class RouteReloadTest extends BridgeHttpTest {
     static final Path MTU = ROUTES.resolve("mtu-report.camel.yaml");
     static final String ORIGINAL = read(MTU);
     static final String SHIPPED_ANSWER = "query parameter month is required as YYYY-MM";
+    /** A second endpoint, added to the file and then removed. */
+    static final String EXTRA_ENDPOINT = """
+
+            - rest:
+                path: /api/mtu-extra
+                get:
+                  - to: direct:mtu-extra
+            - route:
+                id: mtu-extra
+                from:
+                  uri: direct:mtu-extra
+                  steps:
+                    - setBody:
+                        constant: extra
+            """;
 
     @DynamicPropertySource
     static void watchTheCopy(DynamicPropertyRegistry registry) {
@@ -61,12 +77,18 @@ class RouteReloadTest extends BridgeHttpTest {
     @Test
     void savingAFileReplacesItsRoutesAndLeavesTheOthersRunning() throws IOException {
         Map<String, Route> before = routes();
-        String edited = ORIGINAL.replace(SHIPPED_ANSWER, "edited on a running bridge");
-        assertThat(edited).isNotEqualTo(ORIGINAL);
+        String edited = ORIGINAL.replace(SHIPPED_ANSWER, "edited on a running bridge") + EXTRA_ENDPOINT;
+        assertThat(edited).doesNotContain(SHIPPED_ANSWER);
 
         Files.writeString(MTU, edited);
 
         awaitTrue("the edited answer", () -> badMonthAnswer().contains("edited on a running bridge"));
+        assertThat(get("/api/mtu-extra").body()).isEqualTo("extra");
+        assertThat(json(get("/api/openapi.json")).path("paths").has("/api/mtu-extra")).as("the contract follows the file").isTrue();
+        Files.writeString(MTU, ORIGINAL.replace(SHIPPED_ANSWER, "edited again"));
+        awaitTrue("the file without the extra endpoint", () -> badMonthAnswer().contains("edited again"));
+        assertThat(json(get("/api/openapi.json")).path("paths").has("/api/mtu-extra"))
+                .as("and forgets what the file no longer declares").isFalse();
         Map<String, Route> after = routes();
         assertThat(after.keySet()).isEqualTo(before.keySet());
         before.forEach((id, route) -> {
@@ -85,6 +107,7 @@ class RouteReloadTest extends BridgeHttpTest {
     void aFileThatFailsToLoadLeavesItsPreviousRoutesRunning(CapturedOutput output) throws IOException {
         for (String broken : List.of(
                 ORIGINAL.replace("uri: jdbc:dataSource", "uri: no-such-component:dataSource"), // cannot be created
+                ORIGINAL.replace("to: direct:mtu-report", "to: no-such-component:mtu-report"), // nor can its REST verb's
                 ORIGINAL + "\n- route:\n    id: broken\n    from:\n      uri: direct:x\n      steps:\n        - noSuchStep: {}\n")) {
             int failures = failures(output);
             Files.writeString(MTU, broken);
