@@ -49,6 +49,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
 class HttpEdgeFilter extends OncePerRequestFilter {
 
     private final ObjectProvider<CamelContext> camel;
+    /** Camel, once found: looking it up in the bean factory took 4% of a delivery's CPU (JFR). */
+    private volatile CamelContext started;
     private final int maxApiBody;
     private final int maxWebhookBody;
     private final int maxMixpanelBody;
@@ -69,12 +71,13 @@ class HttpEdgeFilter extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
-        CamelContext context = camel.getIfAvailable();
+        CamelContext context = started != null ? started : camel.getIfAvailable();
         if (context == null || !context.isStarted()) {
             response.setHeader("Retry-After", "5");
             Problems.write(response, 503, "starting", "the bridge is starting or stopping: nothing was read; retry in a few seconds");
             return;
         }
+        started = context;
         if (!hasBody(request)) {
             chain.doFilter(request, response);
             return;

@@ -21,8 +21,14 @@ class JsonErrors implements ErrorController {
         int status = code instanceof Integer i ? i : 404; // asked for directly: there is no such endpoint
         switch (status) {
             case 404 -> Problems.write(response, 404, "not_found", "no endpoint at this path: the README lists the bridge's API");
-            case 405 -> Problems.write(response, 405, "method_not_allowed",
-                    "this endpoint does not take that method: the Allow header names those it takes");
+            case 405 -> {
+                Object uri = request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI);
+                if (uri instanceof String path && path.startsWith("/webhooks/")) {
+                    response.setHeader("Allow", "POST"); // Camel's servlet refuses without naming it; webhooks take POST only
+                }
+                Problems.write(response, 405, "method_not_allowed",
+                        "this endpoint does not take that method: the Allow header names those it takes");
+            }
             case 406 -> Problems.write(response, 406, "not_acceptable",
                     "this endpoint answers application/json (a run's report: text/csv): send Accept: application/json, or */*");
             case 413 -> Problems.write(response, 413, "payload_too_large", "the request body is too large");

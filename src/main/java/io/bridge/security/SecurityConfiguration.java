@@ -31,6 +31,7 @@ import org.springframework.security.crypto.password.PasswordEncoder;
 import org.springframework.security.provisioning.InMemoryUserDetailsManager;
 import org.springframework.security.web.AuthenticationEntryPoint;
 import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
 import org.springframework.security.web.authentication.LoginUrlAuthenticationEntryPoint;
 import org.springframework.security.web.authentication.AuthenticationSuccessHandler;
 import org.springframework.security.web.authentication.SimpleUrlAuthenticationFailureHandler;
@@ -66,10 +67,12 @@ class SecurityConfiguration {
     @Order(1)
     SecurityFilterChain webhooks(HttpSecurity http, IterableWebhookAuthenticator iterable, MixpanelWebhookAuthenticator mixpanel)
             throws Exception {
-        return http.securityMatcher("/webhooks/**")
+        // paths of the whole request: /webhooks/* is Camel's servlet, not Spring MVC's
+        PathPatternRequestMatcher.Builder path = PathPatternRequestMatcher.withDefaults();
+        return http.securityMatcher(path.matcher("/webhooks/**"))
                 .authorizeHttpRequests(requests -> requests
-                        .requestMatchers(HttpMethod.POST, "/webhooks/iterable").access(iterable)
-                        .requestMatchers(HttpMethod.POST, "/webhooks/mixpanel").access(mixpanel)
+                        .requestMatchers(path.matcher(HttpMethod.POST, "/webhooks/iterable")).access(iterable)
+                        .requestMatchers(path.matcher(HttpMethod.POST, "/webhooks/mixpanel")).access(mixpanel)
                         .anyRequest().permitAll())
                 .exceptionHandling(errors -> errors.authenticationEntryPoint((request, response, e) -> {
                     Object mixpanelRefusal = request.getAttribute(MixpanelWebhookAuthenticator.REFUSAL);
@@ -120,6 +123,8 @@ class SecurityConfiguration {
                         .requestMatchers("/error").permitAll() // asked for directly: a JSON 404
                         .requestMatchers("/actuator/health", "/actuator/health/**").permitAll()
                         .requestMatchers(HttpMethod.GET, "/login", "/console/**").permitAll() // the sign-in page and its style
+                        // webjars are served where the pages need them (Swagger UI: /api/docs/), not whole
+                        .requestMatchers("/webjars/**").denyAll()
                         .requestMatchers(HttpMethod.GET, "/", "/api/**").hasAnyRole("ADMIN", "VIEWER")
                         .anyRequest().hasRole("ADMIN"))
                 .httpBasic(httpBasic -> httpBasic.realmName("bridge").authenticationEntryPoint(basic))

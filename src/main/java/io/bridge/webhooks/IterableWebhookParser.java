@@ -76,6 +76,7 @@ public class IterableWebhookParser {
     /** Epoch numbers below this are seconds (up to year 5138); from it on, milliseconds (from 1973-03-03). */
     static final long SECONDS_BELOW = 100_000_000_000L;
     static final String EARLIEST = "2000-01-01T00:00:00Z";
+    private static final Instant EARLIEST_TIME = Instant.parse(EARLIEST);
     /** How far past the bridge's clock an event may be, for senders whose clock runs ahead. */
     static final Duration LATEST_AHEAD = Duration.ofDays(1);
 
@@ -323,7 +324,7 @@ public class IterableWebhookParser {
         } else {
             throw new RejectedWebhookException(400, where + ": dataFields.createdAt must be a time string or an epoch number", text);
         }
-        if (time.isBefore(Instant.parse(EARLIEST)) || time.isAfter(receivedAt.plus(LATEST_AHEAD))) {
+        if (time.isBefore(EARLIEST_TIME) || time.isAfter(receivedAt.plus(LATEST_AHEAD))) {
             throw new RejectedWebhookException(400, field + " is " + time + ": the event time must be between "
                     + EARLIEST + " and one day from now", text);
         }
