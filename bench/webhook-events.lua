@@ -20,10 +20,24 @@ function init(args)
   wrk.headers["Authorization"] = "OAuth2 " .. (os.getenv("BENCH_TOKEN") or "bench-token")
 end
 
-function request()
+-- BATCH events per request (1: one event object; more: a JSON array of them, as Iterable may batch)
+local batch = tonumber(os.getenv("BATCH") or "1")
+
+local function event()
   counter = counter + 1
-  local body = string.format(
+  return string.format(
     '{"email":"user%d@bench.example","eventName":"%s","dataFields":{"createdAt":"2026-11-02 18:51:45 +00:00","messageId":"%s-%d","campaignId":1234,"templateId":55}}',
     counter % 20000, names[counter % #names + 1], prefix, counter)
+end
+
+function request()
+  local body
+  if batch == 1 then
+    body = event()
+  else
+    local events = {}
+    for i = 1, batch do events[i] = event() end
+    body = "[" .. table.concat(events, ",") .. "]"
+  end
   return wrk.format(nil, "/webhooks/iterable", nil, body)
 end

@@ -1,25 +1,34 @@
 #!/usr/bin/env bash
 # Load benchmark of the webhook intake, over loopback, on the embedded HSQLDB (durable commits).
 #
-#   bench/webhooks.sh   # after WARMUP=180s, RUNS=5 runs of DURATION=15s at CONNECTIONS=32; then the SIGKILL check
+#   bench/webhooks.sh                       # the whole benchmark (about 13 minutes on 2 cores)
+#   LATE=0 bench/webhooks.sh                # without the 180 s figures (about 6 minutes)
+#   BENCH_JAR=other.jar bench/webhooks.sh   # another build (run from a checkout whose routes/ it reads)
 #
-# 1. throughput and latency: wrk -t2 -c32 posts unique events; events/s and p50/p99 per run, and
-#    the median of the runs, for the group commit (the bundle as shipped) and, as the baseline
-#    measured in the same run, one commit per delivery (bridge.events.store.max-batch-events=1);
-# 2. durability: bench/DurabilityCheck.java posts unique events, the bundle is killed with SIGKILL
+# Every figure is RUNS runs of DURATION with wrk -t2 -cCONNECTIONS, unique events, after a warm-up
+# of the bundle it measures, each bundle started fresh:
+# 1. the ceiling: the same endpoint refusing every delivery at authentication (wrong token: no body
+#    read, no parsing, no database), after WARMUP and after LATE seconds of that load;
+# 2. accepted: every delivery stored durably before its 200, after WARMUP and after LATE;
+#    accepted / ceiling is the figure to watch;
+# 3. one commit per delivery (bridge.events.store.max-batch-events=1) against the group commit;
+# 4. arrays of BATCH events per request (events/s = requests/s x BATCH) against single events;
+# 5. durability: bench/DurabilityCheck.java posts unique events, the bundle is killed with SIGKILL
 #    mid-load, and every acknowledged event must be in the database files afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RUNS=${RUNS:-5}
+RUNS=${RUNS:-3}
 DURATION=${DURATION:-15s}
-WARMUP=${WARMUP:-180s} # the JIT compiles ~20k methods under this load: measured, it settles after ~3 min
+WARMUP=${WARMUP:-20}   # seconds
+LATE=${LATE:-180}      # seconds of load before the late figures (0: none)
 CONNECTIONS=${CONNECTIONS:-32}
+BATCH=${BATCH:-100}
 PORT=${BENCH_PORT:-18181}
 export BENCH_TOKEN=bench-token
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-JAR=$(ls target/mixpanel-iterable-bridge-*.jar 2>/dev/null | grep -v original | head -1 || true)
+JAR=${BENCH_JAR:-$(ls target/mixpanel-iterable-bridge-*.jar 2>/dev/null | grep -v original | head -1 || true)}
 if [ -z "$JAR" ]; then
   mvn -q -B package -DskipTests
   JAR=$(ls target/mixpanel-iterable-bridge-*.jar | grep -v original | head -1)
@@ -30,12 +39,12 @@ trap '[ -n "$PID" ] && kill -9 $PID 2>/dev/null; rm -rf "$WORK"' EXIT
 
 start_bundle() { # $1: data dir, rest: extra arguments
   local data=$1; shift
-  BRIDGE_DATA_DIR=$data BRIDGE_WEBHOOKS_ITERABLE_TOKEN=$BENCH_TOKEN \
+  BRIDGE_DATA_DIR=$data BRIDGE_WEBHOOKS_ITERABLE_TOKEN=bench-token \
     java -Xmx512m -jar "$JAR" --server.port=$PORT --logging.level.root=WARN "$@" > "$WORK/bundle.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 120); do
     curl -sf -o /dev/null -X POST "http://127.0.0.1:$PORT/webhooks/iterable" -H 'Content-Type: application/json' \
-      -H "Authorization: OAuth2 $BENCH_TOKEN" -d '{"userId":"warm","eventName":"emailOpen"}' && return 0
+      -H "Authorization: OAuth2 bench-token" -d '{"userId":"warm","eventName":"emailOpen"}' && return 0
     sleep 0.5
   done
   echo "bundle did not start:"; cat "$WORK/bundle.log"; exit 1
@@ -49,40 +58,63 @@ to_ms() { # wrk latency (e.g. 850.12us, 5.83ms, 1.02s) -> milliseconds
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
-measure() { # $1: label, rest: extra bundle arguments
-  local label=$1; shift
-  start_bundle "$WORK/data-$label" "$@"
-  wrk -t2 -c"$CONNECTIONS" -d"$WARMUP" -s bench/webhook-events.lua "http://127.0.0.1:$PORT" > /dev/null # warm-up
+load() { # $1: seconds, $2: token, $3: events per request
+  [ "$1" -gt 0 ] && BENCH_TOKEN=$2 BATCH=$3 wrk -t2 -c"$CONNECTIONS" -d"$1s" -s bench/webhook-events.lua "http://127.0.0.1:$PORT" > /dev/null
+  return 0
+}
+
+runs() { # $1: label, $2: token, $3: events per request; prints the runs and the median line to summary
+  local label=$1 token=$2 per=$3
   : > "$WORK/$label.runs"
   for run in $(seq 1 "$RUNS"); do
-    wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/webhook-events.lua "http://127.0.0.1:$PORT" > "$WORK/wrk.out"
-    local rps p50 p99 bad
-    rps=$(awk '/^Requests\/sec/ { printf "%.0f", $2 }' "$WORK/wrk.out")
+    BENCH_TOKEN=$token BATCH=$per wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/webhook-events.lua \
+      "http://127.0.0.1:$PORT" > "$WORK/wrk.out"
+    local eps p50 p99 bad
+    eps=$(awk -v per="$per" '/^Requests\/sec/ { printf "%.0f", $2 * per }' "$WORK/wrk.out")
     p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$WORK/wrk.out")")
     p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$WORK/wrk.out")")
     bad=$(awk '/Non-2xx/ { print $NF }' "$WORK/wrk.out"); bad=${bad:-0}
-    echo "$label run $run: $rps events/s  p50 ${p50} ms  p99 ${p99} ms  non-2xx $bad"
-    echo "$rps $p50 $p99" >> "$WORK/$label.runs"
+    echo "$label run $run: $eps events/s  p50 ${p50} ms  p99 ${p99} ms  non-2xx $bad"
+    echo "$eps $p50 $p99" >> "$WORK/$label.runs"
   done
-  stop_bundle
-  printf '%s median of %s: %s events/s  p50 %s ms  p99 %s ms\n' "$label" "$RUNS" \
+  printf '%-28s %7s events/s  p50 %6s ms  p99 %6s ms  (median of %s)\n' "$label" \
     "$(cut -d' ' -f1 "$WORK/$label.runs" | median)" "$(cut -d' ' -f2 "$WORK/$label.runs" | median)" \
-    "$(cut -d' ' -f3 "$WORK/$label.runs" | median)" | tee -a "$WORK/summary"
+    "$(cut -d' ' -f3 "$WORK/$label.runs" | median)" "$RUNS" | tee -a "$WORK/summary"
 }
 
-echo "== webhook intake, wrk -t2 -c$CONNECTIONS, $RUNS x $DURATION, $(nproc) cores, HSQLDB file, durable commits"
-measure group-commit
-measure commit-per-delivery --bridge.events.store.max-batch-events=1
+figure() { grep "^$1 " "$WORK/summary" | awk '{ print $2 }'; }
+seconds() { echo "${DURATION%s}"; }
+
+measure() { # $1: label, $2: token, $3: events per request, $4: late too (yes/no), rest: bundle arguments
+  local label=$1 token=$2 per=$3 late=$4; shift 4
+  start_bundle "$WORK/data-$label" "$@"
+  load "$WARMUP" "$token" "$per"
+  runs "$label@${WARMUP}s" "$token" "$per"
+  if [ "$late" = yes ] && [ "$LATE" -gt 0 ]; then
+    load $((LATE - WARMUP - RUNS * $(seconds))) "$token" "$per"
+    runs "$label@${LATE}s" "$token" "$per"
+  fi
+  stop_bundle
+}
+
+echo "== webhook intake, wrk -t2 -c$CONNECTIONS, $RUNS x $DURATION per figure, $(nproc) cores, HSQLDB file, durable commits"
+measure ceiling wrong-token 1 yes
+measure accepted bench-token 1 yes
+measure commit-per-delivery bench-token 1 no --bridge.events.store.max-batch-events=1
+measure "arrays-of-$BATCH" bench-token "$BATCH" no
+echo "== summary"
 cat "$WORK/summary"
-g=$(grep '^group-commit' "$WORK/summary" | awk '{ print $5 }')
-b=$(grep '^commit-per-delivery' "$WORK/summary" | awk '{ print $5 }')
-awk -v g="$g" -v b="$b" 'BEGIN { printf "group commit / commit per delivery: %.2fx\n", g / b }'
+ratio() { awk -v a="$1" -v b="$2" -v what="$3" 'BEGIN { printf "%s: %.2f\n", what, a / b }'; }
+ratio "$(figure "accepted@${WARMUP}s")" "$(figure "ceiling@${WARMUP}s")" "accepted / ceiling after ${WARMUP}s"
+[ "$LATE" -gt 0 ] && ratio "$(figure "accepted@${LATE}s")" "$(figure "ceiling@${LATE}s")" "accepted / ceiling after ${LATE}s"
+ratio "$(figure "accepted@${WARMUP}s")" "$(figure "commit-per-delivery@${WARMUP}s")" "group commit / one commit per delivery"
+ratio "$(figure "arrays-of-$BATCH@${WARMUP}s")" "$(figure "accepted@${WARMUP}s")" "arrays of $BATCH / single events (events/s)"
 
 echo "== durability: SIGKILL during load ($CONNECTIONS connections)"
 HSQLDB_JAR="$WORK/hsqldb.jar"
 unzip -p "$JAR" "$(unzip -Z1 "$JAR" | grep 'BOOT-INF/lib/hsqldb-')" > "$HSQLDB_JAR"
 start_bundle "$WORK/data-kill"
-java bench/DurabilityCheck.java load "http://127.0.0.1:$PORT/webhooks/iterable" "$BENCH_TOKEN" 30 "$CONNECTIONS" "$WORK/acked" &
+java bench/DurabilityCheck.java load "http://127.0.0.1:$PORT/webhooks/iterable" bench-token 30 "$CONNECTIONS" "$WORK/acked" &
 LOADER=$!
 sleep 8
 kill -9 $PID; wait $PID 2>/dev/null || true; PID=
