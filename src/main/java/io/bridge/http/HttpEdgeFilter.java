@@ -30,6 +30,9 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * <ul>
  * <li>until Camel has started, 503 with {@code Retry-After} (Iterable retries it), never a
  * misleading 401 or 404;</li>
+ * <li>under {@code /webhooks/}, only {@code POST} to the two webhook paths exactly as Spring Security
+ * authenticated them goes on (Camel's servlet matches paths loosely): anything else is a 404 or a
+ * 405 before a byte of its body is read;</li>
  * <li>webhook deliveries being handled hold at most {@code max-bytes-in-flight} of bodies between
  * them (their parsed events take heap in proportion): past it, 503 with {@code Retry-After}, before
  * reading;</li>
@@ -47,6 +50,9 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * </ul>
  */
 class HttpEdgeFilter extends OncePerRequestFilter {
+
+    /** The webhook endpoints, exactly as requested (not decoded, case-sensitive, no trailing slash). */
+    static final java.util.Set<String> WEBHOOKS = java.util.Set.of("/webhooks/iterable", "/webhooks/mixpanel");
 
     private final ObjectProvider<CamelContext> camel;
     /** Camel, once found: looking it up in the bean factory took 4% of a delivery's CPU (JFR). */
@@ -77,12 +83,26 @@ class HttpEdgeFilter extends OncePerRequestFilter {
             Problems.write(response, 503, "starting", "the bridge is starting or stopping: nothing was read; retry in a few seconds");
             return;
         }
-        started = context;
+        if (started == null) {
+            started = context;
+        }
+        boolean webhook = request.getRequestURI().startsWith("/webhooks/");
+        if (webhook && !WEBHOOKS.contains(request.getRequestURI())) {
+            // Camel's servlet would take /webhooks/Iterable or /webhooks/iterable/ for /webhooks/iterable,
+            // which Spring Security, matching exactly, does not authenticate: only the exact paths go on
+            Problems.write(response, 404, "not_found", "no endpoint at this path: webhooks are POST /webhooks/iterable "
+                    + "and POST /webhooks/mixpanel");
+            return;
+        }
+        if (webhook && !"POST".equals(request.getMethod())) {
+            response.setHeader("Allow", "POST");
+            Problems.write(response, 405, "method_not_allowed", "a webhook takes POST only (see the Allow header)");
+            return;
+        }
         if (!hasBody(request)) {
             chain.doFilter(request, response);
             return;
         }
-        boolean webhook = request.getRequestURI().startsWith("/webhooks/");
         if (!webhook) {
             byte[] body = request.getInputStream().readNBytes(maxApiBody + 1);
             if (body.length > maxApiBody) {

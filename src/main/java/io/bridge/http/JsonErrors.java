@@ -19,16 +19,19 @@ class JsonErrors implements ErrorController {
     void error(HttpServletRequest request, HttpServletResponse response) throws IOException {
         Object code = request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE);
         int status = code instanceof Integer i ? i : 404; // asked for directly: there is no such endpoint
+        Object uri = request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI);
+        if ((status == 404 || status == 503) && uri instanceof String path && HttpEdgeFilter.WEBHOOKS.contains(path)) {
+            // Camel's servlet found the webhook's route stopped (a route file being reloaded, the bridge
+            // stopping): nothing was stored, and Iterable gives up on a 404 but retries a 503
+            response.setHeader("Retry-After", "5");
+            Problems.write(response, 503, "unavailable", "the webhook's route is not running right now: nothing was stored; "
+                    + "retry in a few seconds");
+            return;
+        }
         switch (status) {
             case 404 -> Problems.write(response, 404, "not_found", "no endpoint at this path: the README lists the bridge's API");
-            case 405 -> {
-                Object uri = request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI);
-                if (uri instanceof String path && path.startsWith("/webhooks/")) {
-                    response.setHeader("Allow", "POST"); // Camel's servlet refuses without naming it; webhooks take POST only
-                }
-                Problems.write(response, 405, "method_not_allowed",
-                        "this endpoint does not take that method: the Allow header names those it takes");
-            }
+            case 405 -> Problems.write(response, 405, "method_not_allowed",
+                    "this endpoint does not take that method: the Allow header names those it takes");
             case 406 -> Problems.write(response, 406, "not_acceptable",
                     "this endpoint answers application/json (a run's report: text/csv): send Accept: application/json, or */*");
             case 413 -> Problems.write(response, 413, "payload_too_large", "the request body is too large");

@@ -7,7 +7,7 @@ import org.apache.camel.http.base.HttpHeaderFilterStrategy;
 import org.springframework.stereotype.Component;
 
 /**
- * Which message headers a platform-http route may send back: only the few an answer of this bridge
+ * Which message headers a route may send back (platform-http's and Camel's servlet's): only the few an answer of this bridge
  * needs, whatever the route left in its message. A request's headers (Authorization, Cookie, or
  * anything a caller made up) become message headers on the way in, so without this list an
  * answer, a 500 included, would carry them back out. Requests are read as Camel's HTTP components

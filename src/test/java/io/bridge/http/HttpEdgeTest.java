@@ -162,6 +162,36 @@ class HttpEdgeTest extends BridgeHttpTest {
     }
 
     @Test
+    void onlyTheExactWebhookPathsGoOnWithoutCredentialsNothingIsStored() {
+        int stored = count("billable_events") + count("exempt_events");
+        for (String path : List.of("/webhooks/iterable/", "/webhooks/Iterable", "/webhooks/ITERABLE", "/webhooks/%49terable",
+                "/webhooks/mixpanel/", "/webhooks/Mixpanel", "/webhooks/other")) {
+            HttpResponse<String> response = post(path, "{\"email\":\"x@y.com\",\"eventName\":\"emailOpen\"}",
+                    Map.of("Content-Type", "application/json"));
+            assertThat(response.statusCode()).as(path).isEqualTo(404);
+            assertThat(json(response).path("error").asText()).isEqualTo("not_found");
+        }
+        assertThat(count("billable_events") + count("exempt_events")).isEqualTo(stored);
+        HttpResponse<String> options = request("OPTIONS", "/webhooks/iterable", null, Map.of());
+        assertThat(options.statusCode()).isEqualTo(405);
+        assertThat(options.headers().firstValue("Allow")).hasValue("POST");
+    }
+
+    @Test
+    void aDeliveryWhileItsRouteIsStoppedIs503WithRetryAfter() throws Exception {
+        camelContext.getRouteController().stopRoute("iterable-webhook-intake");
+        try {
+            HttpResponse<String> response = post("/webhooks/iterable", "{\"email\":\"s@y.com\",\"eventName\":\"emailOpen\"}",
+                    Map.of("Content-Type", "application/json", "Authorization", "OAuth2 test-webhook-token"));
+            assertThat(response.statusCode()).as("Iterable retries a 503, not a 404").isEqualTo(503);
+            assertThat(response.headers().firstValue("Retry-After")).hasValue("5");
+            assertThat(json(response).path("error").asText()).isEqualTo("unavailable");
+        } finally {
+            camelContext.getRouteController().startRoute("iterable-webhook-intake");
+        }
+    }
+
+    @Test
     void aWrongMethodOnTheWebhookIs405WhateverTheCredentials() {
         for (String authorization : List.of("OAuth2 test-webhook-token", ADMIN, "none")) {
             for (String method : List.of("GET", "PUT", "DELETE")) {
