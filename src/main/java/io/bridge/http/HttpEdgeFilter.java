@@ -2,8 +2,6 @@ package io.bridge.http;
 
 import io.bridge.mixpanel.MixpanelWebhookProperties;
 import io.bridge.webhooks.IterableWebhookProperties;
-import jakarta.servlet.AsyncEvent;
-import jakarta.servlet.AsyncListener;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletException;
@@ -77,14 +75,14 @@ class HttpEdgeFilter extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
-        CamelContext context = started != null ? started : camel.getIfAvailable();
+        CamelContext context = started;
+        if (context == null) {
+            context = started = camel.getIfAvailable();
+        }
         if (context == null || !context.isStarted()) {
             response.setHeader("Retry-After", "5");
             Problems.write(response, 503, "starting", "the bridge is starting or stopping: nothing was read; retry in a few seconds");
             return;
-        }
-        if (started == null) {
-            started = context;
         }
         boolean webhook = request.getRequestURI().startsWith("/webhooks/");
         if (webhook && !WEBHOOKS.contains(request.getRequestURI())) {
@@ -132,41 +130,11 @@ class HttpEdgeFilter extends OncePerRequestFilter {
                     + "(bridge.webhooks.iterable.max-bytes-in-flight): nothing was read; retry in a second");
             return;
         }
-        boolean released = false;
-        try {
+        try { // Camel's servlet answers on this thread: the answer is written when the chain returns
             byte[] body = request.getInputStream().readNBytes(limit + 1);
             chain.doFilter(new ReadBody(request, body, true), response);
-            if (request.isAsyncStarted()) {
-                request.getAsyncContext().addListener(new ReleaseWhenDone(webhookKibInFlight, kib));
-                released = true; // by the listener, once the answer is written
-            }
         } finally {
-            if (!released) {
-                webhookKibInFlight.release(kib);
-            }
-        }
-    }
-
-    /** Gives a delivery's share of the in-flight budget back once its asynchronous answer is done. */
-    private record ReleaseWhenDone(Semaphore budget, int kib) implements AsyncListener {
-        @Override
-        public void onComplete(AsyncEvent event) {
-            budget.release(kib);
-        }
-
-        @Override
-        public void onTimeout(AsyncEvent event) {
-            // onComplete follows
-        }
-
-        @Override
-        public void onError(AsyncEvent event) {
-            // onComplete follows
-        }
-
-        @Override
-        public void onStartAsync(AsyncEvent event) {
-            event.getAsyncContext().addListener(this); // a new async cycle: keep listening
+            webhookKibInFlight.release(kib);
         }
     }
 

@@ -32,8 +32,6 @@ class JsonErrors implements ErrorController {
             case 404 -> Problems.write(response, 404, "not_found", "no endpoint at this path: the README lists the bridge's API");
             case 405 -> Problems.write(response, 405, "method_not_allowed",
                     "this endpoint does not take that method: the Allow header names those it takes");
-            case 406 -> Problems.write(response, 406, "not_acceptable",
-                    "this endpoint answers application/json (a run's report: text/csv): send Accept: application/json, or */*");
             case 413 -> Problems.write(response, 413, "payload_too_large", "the request body is too large");
             case 415 -> Problems.write(response, 415, "unsupported_media_type", "send Content-Type: application/json");
             case 503 -> Problems.write(response, 503, "unavailable", "the bridge cannot take requests right now; retry later");
