@@ -135,10 +135,6 @@ public class ExportRun implements CohortQuery, ListSync {
         return morePages;
     }
 
-    public Long getListId() {
-        return listId;
-    }
-
     /** True while a batch of leavers waits to be unsubscribed. */
     public boolean isBatchPending() {
         return !batch.isEmpty();

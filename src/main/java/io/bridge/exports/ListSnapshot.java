@@ -141,7 +141,7 @@ public class ListSnapshot {
         return new HashSet<>(jdbc.query(connection -> {
             PreparedStatement select = connection.prepareStatement(IN_SNAPSHOT);
             select.setArray(1, connection.createArrayOf("VARCHAR", keys));
-            select.setLong(2, run.getListId());
+            select.setLong(2, run.listId());
             return select;
         }, (rs, i) -> rs.getString(1)));
     }
@@ -157,7 +157,7 @@ public class ListSnapshot {
         run.batchKnownInList(run.fullRefresh() && !run.snapshotEmpty() ? inSnapshot(run, batch) : Set.of());
         List<Object[]> rows = new ArrayList<>(batch.size());
         for (CohortMember member : batch) {
-            rows.add(new Object[] {run.getListId(), member.emailKey(), member.email()});
+            rows.add(new Object[] {run.listId(), member.emailKey(), member.email()});
         }
         jdbc.batchUpdate(run.snapshotEmpty() ? INSERT : MERGE, rows);
         inFlight(run, batch);
@@ -182,7 +182,7 @@ public class ListSnapshot {
         List<Object[]> delete = new ArrayList<>();
         int changed = 0;
         for (CohortMember member : run.batch()) {
-            Object[] key = {run.getListId(), member.emailKey()};
+            Object[] key = {run.listId(), member.emailKey()};
             String kind = answer.refusal(member.emailKey());
             boolean wasIn = knownInList.contains(member.emailKey());
             if (kind != null) {
@@ -202,7 +202,7 @@ public class ListSnapshot {
                 run.report("", member.email(), "removed", run.leaversAreRead() ? "removed by Mixpanel" : "left the cohort");
             }
         }
-        jdbc.update(LANDED, run.getListId());
+        jdbc.update(LANDED, run.listId());
         if (run.pendingMarks()) {
             settle.addAll(delete);
             jdbc.batchUpdate(SETTLE, settle);
@@ -229,7 +229,7 @@ public class ListSnapshot {
                         knownInList.add(rs.getString(1));
                     }
                     return new CohortMember("", rs.getString(2));
-                }, run.getListId(), run.lastKey(), run.getId(), batchSize);
+                }, run.listId(), run.lastKey(), run.getId(), batchSize);
         run.nextBatch(leavers, knownInList);
         if (run.isBatchPending()) {
             inFlight(run, leavers);
@@ -240,7 +240,7 @@ public class ListSnapshot {
     /** The batch about to be sent, as one row: its members' keys. */
     private void inFlight(ExportRun run, List<CohortMember> members) {
         try {
-            jdbc.update(IN_FLIGHT, run.getListId(), KEYS.writeValueAsString(members.stream().map(CohortMember::emailKey).toList()));
+            jdbc.update(IN_FLIGHT, run.listId(), KEYS.writeValueAsString(members.stream().map(CohortMember::emailKey).toList()));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException("cannot write the keys of a batch", e);
         }
