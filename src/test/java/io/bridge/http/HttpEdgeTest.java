@@ -119,6 +119,17 @@ class HttpEdgeTest extends BridgeHttpTest {
     }
 
     @Test
+    void webhookAnswersComeWholeWithTheirLengthNotChunked() {
+        for (String body : List.of(EVENT, "{")) {
+            HttpResponse<String> response = post("/webhooks/iterable", body, AUTHORIZED);
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(body.equals(EVENT) ? 200 : 400);
+            assertThat(response.headers().firstValue("Content-Length")).as(response.body())
+                    .hasValue(String.valueOf(response.body().getBytes(StandardCharsets.UTF_8).length));
+            assertThat(response.headers().firstValue("Transfer-Encoding")).isEmpty();
+        }
+    }
+
+    @Test
     void noRequestHeaderComesBackInAnyAnswer() {
         Map<String, String> hostile = Map.of("Set-Cookie", "injected=1", "Location", "https://evil.example/",
                 "Access-Control-Allow-Origin", "https://evil.example", "X-Probe", "probe-value-1");

@@ -47,6 +47,8 @@ class CohortPushTest extends BridgeHttpTest {
     void accepted(String body, String action) {
         HttpResponse<String> answer = push(body);
         assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        assertThat(answer.headers().firstValue("Content-Length")).hasValue(String.valueOf(answer.body().length()));
+        assertThat(answer.headers().firstValue("Transfer-Encoding")).isEmpty();
         assertThat(json(answer)).isEqualTo(JSON.createObjectNode().put("action", action).put("status", "success"));
     }
 
