@@ -56,6 +56,17 @@ public class EventStore implements SmartLifecycle {
     private final BlockingQueue<Delivery> queue;
     private volatile boolean running;
     private Thread writer;
+    /**
+     * The writer thread's connection and its statements, kept from one commit to the next while
+     * deliveries keep coming: HSQLDB compiles a statement each time one is prepared, a sixth of the
+     * writer's time when each commit prepared its own. Released when the queue falls idle, after
+     * {@link #HOLD_CONNECTION}, and after any failure (the next commit starts on a fresh one).
+     */
+    private Connection connection;
+    private long connectionSince;
+    private final Map<String, PreparedStatement> statements = new HashMap<>();
+    /** Longest the writer keeps one connection from the pool under unbroken load (its max-lifetime applies on return). */
+    private static final long HOLD_CONNECTION = TimeUnit.SECONDS.toNanos(30);
     /** Told of each transaction's new events (the Mixpanel forwarding outbox); resolved at start. */
     private final ObjectProvider<StoredEventsListener> listenerProvider;
     private List<StoredEventsListener> listeners = List.of();
@@ -143,6 +154,7 @@ public class EventStore implements SmartLifecycle {
             try {
                 Delivery first = queue.poll(100, TimeUnit.MILLISECONDS);
                 if (first == null) {
+                    release();
                     continue;
                 }
                 batch.add(first);
@@ -163,6 +175,7 @@ public class EventStore implements SmartLifecycle {
                 batch.clear();
             }
         }
+        release();
     }
 
     private void write(List<Delivery> batch) {
@@ -201,72 +214,106 @@ public class EventStore implements SmartLifecycle {
 
     /** One transaction for the whole batch; returns each delivery's counts once committed. */
     private List<StoreResult> commit(List<Delivery> batch) throws SQLException {
-        try (Connection connection = dataSource.getConnection()) {
-            connection.setAutoCommit(false);
-            Map<String, PreparedStatement> statements = new HashMap<>();
-            Map<String, List<Integer>> owners = new HashMap<>();
-            try {
-                for (int d = 0; d < batch.size(); d++) {
-                    for (Row row : batch.get(d).rows) {
-                        PreparedStatement insert = statements.get(row.table);
-                        if (insert == null) {
-                            insert = connection.prepareStatement(INSERTS.get(row.table));
-                            statements.put(row.table, insert);
-                        }
-                        bind(insert, row);
-                        insert.addBatch();
-                        owners.computeIfAbsent(row.table, t -> new ArrayList<>()).add(d);
+        Connection connection = connection();
+        Map<String, List<Integer>> owners = new HashMap<>();
+        try {
+            for (int d = 0; d < batch.size(); d++) {
+                for (Row row : batch.get(d).rows) {
+                    PreparedStatement insert = statements.get(row.table);
+                    if (insert == null) {
+                        insert = connection.prepareStatement(INSERTS.get(row.table));
+                        statements.put(row.table, insert);
                     }
-                }
-                int[] stored = new int[batch.size()];
-                int[] events = new int[batch.size()];
-                Map<String, Integer> storedPerTable = new HashMap<>();
-                List<StoredEventsListener.StoredEvent> fresh = listeners.isEmpty() ? null : new ArrayList<>();
-                for (Map.Entry<String, PreparedStatement> entry : statements.entrySet()) {
-                    int[] counts = entry.getValue().executeBatch();
-                    List<Integer> owner = owners.get(entry.getKey());
-                    List<Row> written = fresh == null ? null : rowsOf(batch, entry.getKey());
-                    for (int i = 0; i < counts.length; i++) {
-                        stored[owner.get(i)] += counts[i] > 0 ? 1 : 0;
-                        events[owner.get(i)]++;
-                        storedPerTable.merge(entry.getKey(), counts[i] > 0 ? 1 : 0, Integer::sum);
-                        if (fresh != null && counts[i] > 0) {
-                            Row row = written.get(i);
-                            fresh.add(new StoredEventsListener.StoredEvent(row.table, row.event.dedupKey(), row.event.receivedAt()));
-                        }
-                    }
-                }
-                if (fresh != null && !fresh.isEmpty()) {
-                    for (StoredEventsListener listener : listeners) {
-                        listener.storing(connection, fresh);
-                    }
-                }
-                connection.commit();
-                commits.increment();
-                storedPerTable.forEach((table, count) -> storedEvents.get(table).increment(count));
-                if (fresh != null && !fresh.isEmpty()) {
-                    for (StoredEventsListener listener : listeners) {
-                        try {
-                            listener.stored(fresh.size());
-                        } catch (RuntimeException e) { // committed: the deliveries' answer is 200 whatever a listener does now
-                            log.warn("after a commit, {} failed: {}", listener.getClass().getSimpleName(), describe(e));
-                        }
-                    }
-                }
-                List<StoreResult> results = new ArrayList<>(batch.size());
-                for (int d = 0; d < batch.size(); d++) {
-                    results.add(new StoreResult(stored[d], events[d] - stored[d]));
-                }
-                return results;
-            } catch (SQLException | RuntimeException e) {
-                rollbackQuietly(connection);
-                throw e;
-            } finally {
-                for (PreparedStatement statement : statements.values()) {
-                    statement.close();
+                    bind(insert, row);
+                    insert.addBatch();
+                    owners.computeIfAbsent(row.table, t -> new ArrayList<>()).add(d);
                 }
             }
+            int[] stored = new int[batch.size()];
+            int[] events = new int[batch.size()];
+            Map<String, Integer> storedPerTable = new HashMap<>();
+            List<StoredEventsListener.StoredEvent> fresh = listeners.isEmpty() ? null : new ArrayList<>();
+            for (Map.Entry<String, List<Integer>> entry : owners.entrySet()) {
+                int[] counts = statements.get(entry.getKey()).executeBatch();
+                List<Integer> owner = entry.getValue();
+                List<Row> written = fresh == null ? null : rowsOf(batch, entry.getKey());
+                for (int i = 0; i < counts.length; i++) {
+                    stored[owner.get(i)] += counts[i] > 0 ? 1 : 0;
+                    events[owner.get(i)]++;
+                    storedPerTable.merge(entry.getKey(), counts[i] > 0 ? 1 : 0, Integer::sum);
+                    if (fresh != null && counts[i] > 0) {
+                        Row row = written.get(i);
+                        fresh.add(new StoredEventsListener.StoredEvent(row.table, row.event.dedupKey(), row.event.receivedAt()));
+                    }
+                }
+            }
+            if (fresh != null && !fresh.isEmpty()) {
+                for (StoredEventsListener listener : listeners) {
+                    listener.storing(connection, fresh);
+                }
+            }
+            connection.commit();
+            commits.increment();
+            storedPerTable.forEach((table, count) -> storedEvents.get(table).increment(count));
+            if (fresh != null && !fresh.isEmpty()) {
+                for (StoredEventsListener listener : listeners) {
+                    try {
+                        listener.stored(fresh.size());
+                    } catch (RuntimeException e) { // committed: the deliveries' answer is 200 whatever a listener does now
+                        log.warn("after a commit, {} failed: {}", listener.getClass().getSimpleName(), describe(e));
+                    }
+                }
+            }
+            List<StoreResult> results = new ArrayList<>(batch.size());
+            for (int d = 0; d < batch.size(); d++) {
+                results.add(new StoreResult(stored[d], events[d] - stored[d]));
+            }
+            return results;
+        } catch (SQLException | RuntimeException e) {
+            release();
+            throw e;
         }
+    }
+
+    /** The writer's connection, from the pool when it holds none (or has held one for {@link #HOLD_CONNECTION}). */
+    private Connection connection() throws SQLException {
+        if (connection != null && System.nanoTime() - connectionSince > HOLD_CONNECTION) {
+            release();
+        }
+        if (connection == null) {
+            Connection fresh = dataSource.getConnection();
+            try {
+                fresh.setAutoCommit(false);
+            } catch (SQLException e) {
+                fresh.close();
+                throw e;
+            }
+            connection = fresh;
+            connectionSince = System.nanoTime();
+        }
+        return connection;
+    }
+
+    /** Gives the writer's connection back to the pool (rolled back, its statements closed); quiet: a broken one is discarded by the pool. */
+    private void release() {
+        if (connection == null) {
+            return;
+        }
+        rollbackQuietly(connection);
+        for (PreparedStatement statement : statements.values()) {
+            try {
+                statement.close();
+            } catch (SQLException ignored) {
+                // closed with its connection
+            }
+        }
+        statements.clear();
+        try {
+            connection.close();
+        } catch (SQLException ignored) {
+            // the pool discards a broken connection
+        }
+        connection = null;
     }
 
     /** The rows of the batch bound to one table's statement, in the order they were bound. */

@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
@@ -15,7 +16,7 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
 public class FaultInjectingDataSource extends DelegatingDataSource {
 
     /**
-     * UNREACHABLE: no connection; COMMIT_FAILS: an I/O error at commit; DATA_ERROR: the database
+     * UNREACHABLE: no connection, and those taken before fail; COMMIT_FAILS: an I/O error at commit; DATA_ERROR: the database
      * refuses the data of an event insert (SQLState 22001, as for a value too long for its column);
      * SLOW_COMMIT: each explicit commit takes 200 ms, as on a loaded database (races between
      * transactions show); HELD_COMMIT: each explicit commit waits until the fault is lifted (any
@@ -45,6 +46,10 @@ public class FaultInjectingDataSource extends DelegatingDataSource {
         Connection real = super.getConnection();
         return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(), new Class<?>[] {Connection.class},
                 (proxy, method, args) -> {
+                    if (fault == Fault.UNREACHABLE && !List.of("close", "rollback", "isClosed", "isValid").contains(method.getName())) {
+                        // a connection taken before the database went away fails too (the event writer keeps one while busy)
+                        throw new SQLTransientConnectionException("Connection reset (injected)", "08006");
+                    }
                     if (method.getName().equals("commit") && fault == Fault.COMMIT_FAILS) {
                         throw new SQLException("I/O error during commit (injected)", "58030");
                     }
