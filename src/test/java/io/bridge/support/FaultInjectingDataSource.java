@@ -9,6 +9,8 @@ import java.sql.SQLTransientConnectionException;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
 
@@ -24,11 +26,20 @@ public class FaultInjectingDataSource extends DelegatingDataSource {
      */
     public enum Fault { NONE, UNREACHABLE, COMMIT_FAILS, DATA_ERROR, SLOW_COMMIT, HELD_COMMIT }
 
+    /** The event writer's statements: a plain insert, or the MERGE for a batch holding a redelivery. */
+    private static final Pattern EVENT_INSERT = Pattern.compile("(MERGE|INSERT) INTO (exempt|billable)_events ");
+
     private volatile Fault fault = Fault.NONE;
     private volatile CountDownLatch held = new CountDownLatch(0);
+    private final AtomicInteger waiting = new AtomicInteger();
 
     public FaultInjectingDataSource(DataSource target) {
         super(target);
+    }
+
+    /** Commits waiting under HELD_COMMIT right now. */
+    public int heldCommits() {
+        return waiting.get();
     }
 
     public void inject(Fault fault) {
@@ -57,7 +68,12 @@ public class FaultInjectingDataSource extends DelegatingDataSource {
                         Thread.sleep(200); // the fault itself: a slow database, not a wait for something
                     }
                     if (method.getName().equals("commit") && fault == Fault.HELD_COMMIT) {
-                        held.await(30, TimeUnit.SECONDS);
+                        waiting.incrementAndGet();
+                        try {
+                            held.await(30, TimeUnit.SECONDS);
+                        } finally {
+                            waiting.decrementAndGet();
+                        }
                     }
                     Object result;
                     try {
@@ -66,7 +82,7 @@ public class FaultInjectingDataSource extends DelegatingDataSource {
                         throw e.getCause();
                     }
                     if (method.getName().equals("prepareStatement") && args != null && args[0] instanceof String sql
-                            && sql.startsWith("MERGE INTO") && result instanceof PreparedStatement statement) {
+                            && EVENT_INSERT.matcher(sql).lookingAt() && result instanceof PreparedStatement statement) {
                         return refusingData(statement);
                     }
                     return result;

@@ -114,6 +114,57 @@ class IterableWebhookIntakeTest extends BridgeHttpTest {
     }
 
     @Test
+    void anArrayHoldingARedeliveryStoresItsNewEventsAndCountsTheRest() {
+        String stored = event("emailOpen", "r@x.com", "m-old", "2026-11-03 10:00:00 +00:00");
+        String fresh = event("emailSend", "r@x.com", "m-new", "2026-11-03 10:01:00 +00:00");
+        String twice = event("emailClick", "r@x.com", "m-twice", "2026-11-03 10:02:00 +00:00");
+        assertThat(deliver(stored).statusCode()).isEqualTo(200);
+
+        HttpResponse<String> mixed = deliver("[" + fresh + "," + stored + "," + twice + "," + twice + "]");
+
+        assertThat(mixed.statusCode()).as(mixed.body()).isEqualTo(200);
+        assertThat(json(mixed).get("stored").asInt()).isEqualTo(2);
+        assertThat(json(mixed).get("duplicates").asInt()).isEqualTo(2);
+        assertThat(jdbc.queryForList("SELECT message_id FROM billable_events", String.class))
+                .containsExactlyInAnyOrder("m-old", "m-twice");
+        assertThat(jdbc.queryForList("SELECT message_id FROM exempt_events", String.class)).containsExactly("m-new");
+    }
+
+    /** A redelivery that shares a commit with other deliveries costs them nothing: each gets its own counts. */
+    @Test
+    void aRedeliverySharingACommitLeavesTheOthersStored() throws Exception {
+        String stored = event("emailOpen", "s@x.com", "m-first", "2026-11-03 11:00:00 +00:00");
+        assertThat(deliver(stored).statusCode()).isEqualTo(200);
+        database().inject(Fault.HELD_COMMIT);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            Future<HttpResponse<String>> holder = pool.submit(() -> deliver(event("emailOpen", "s@x.com", "m-held",
+                    "2026-11-03 11:01:00 +00:00")));
+            await("the first delivery's commit held").atMost(PATIENCE).until(() -> database().heldCommits() == 1);
+            Future<HttpResponse<String>> again = pool.submit(() -> deliver(stored));
+            Future<HttpResponse<String>> other = pool.submit(() -> deliver(event("emailSend", "s@x.com", "m-other",
+                    "2026-11-03 11:02:00 +00:00")));
+            await("both deliveries wait for the next commit").atMost(PATIENCE).until(
+                    () -> meters.get("bridge.webhook.deliveries.waiting").gauge().value(), greaterThanOrEqualTo(2.0));
+            database().inject(Fault.NONE);
+
+            assertThat(json(holder.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).get("stored").asInt()).isEqualTo(1);
+            HttpResponse<String> redelivered = again.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+            assertThat(redelivered.statusCode()).isEqualTo(200);
+            assertThat(json(redelivered).get("duplicates").asInt()).isEqualTo(1);
+            HttpResponse<String> new_ = other.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+            assertThat(new_.statusCode()).isEqualTo(200);
+            assertThat(json(new_).get("stored").asInt()).isEqualTo(1);
+        } finally {
+            database().inject(Fault.NONE);
+            pool.shutdownNow();
+        }
+        assertThat(jdbc.queryForList("SELECT message_id FROM billable_events", String.class))
+                .containsExactlyInAnyOrder("m-first", "m-held");
+        assertThat(jdbc.queryForList("SELECT message_id FROM exempt_events", String.class)).containsExactly("m-other");
+    }
+
+    @Test
     void anArrayIsStoredTogetherAcrossBothTables() {
         String body = "[" + event("emailSend", "a@x.com", "m1", "2026-11-01 00:00:00 +00:00") + ","
                 + event("emailOpen", "a@x.com", "m1", "2026-11-01 00:01:00 +00:00") + "]";
