@@ -47,7 +47,7 @@ public class EventStore implements SmartLifecycle {
     private static final Map<String, String> INSERTS = Map.of(
             "exempt_events", insertInto("exempt_events"),
             "billable_events", insertInto("billable_events"));
-    /** The same, skipping events whose dedup key is stored already: for a batch that holds a redelivery. */
+    /** The same, skipping events whose dedup key is stored already: for a batch that holds a redelivery, and once more after a race. */
     private static final Map<String, String> MERGES = Map.of(
             "exempt_events", mergeInto("exempt_events"),
             "billable_events", mergeInto("billable_events"));
@@ -171,7 +171,7 @@ public class EventStore implements SmartLifecycle {
                 write(batch);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return;
+                break;
             } catch (Throwable e) { // keep writing: a dead writer would turn every delivery into a 503
                 batch.forEach(d -> d.committed.completeExceptionally(e));
                 log.error("event writer failed; {} deliveries answered 503: {}: {}", batch.size(), e.getClass().getName(), describe(e));
@@ -207,7 +207,7 @@ public class EventStore implements SmartLifecycle {
             if (batch.size() > 1 && isDataError(e)) {
                 // One delivery's data broke the batch (or another replica raced on a dedup key):
                 // commit deliveries one by one so only the guilty one fails.
-                batch.forEach(d -> write(List.of(d), true, true));
+                batch.forEach(d -> write(List.of(d), false, true));
                 return;
             }
             if (mayRetry && isUniqueViolation(e)) {
@@ -255,7 +255,8 @@ public class EventStore implements SmartLifecycle {
                 List<Integer> owner = entry.getValue();
                 List<Row> written = fresh == null ? null : rowsOf(batch, entry.getKey());
                 for (int i = 0; i < counts.length; i++) {
-                    // a plain insert that returned stored its row (a driver may not say how many: SUCCESS_NO_INFO)
+                    // a plain insert that returned stored its row (a driver may not say how many: SUCCESS_NO_INFO);
+                    // a MERGE's count says whether it inserted (HSQLDB and PostgreSQL give real counts for it)
                     boolean inserted = !merge || counts[i] > 0;
                     stored[owner.get(i)] += inserted ? 1 : 0;
                     events[owner.get(i)]++;
@@ -288,7 +289,7 @@ public class EventStore implements SmartLifecycle {
                 results.add(new StoreResult(stored[d], events[d] - stored[d]));
             }
             return results;
-        } catch (SQLException | RuntimeException e) {
+        } catch (Throwable e) { // whatever failed, the next commit starts on a fresh connection with empty statements
             release();
             throw e;
         }

@@ -7,9 +7,10 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
@@ -18,7 +19,7 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
 public class FaultInjectingDataSource extends DelegatingDataSource {
 
     /**
-     * UNREACHABLE: no connection, and those taken before fail; COMMIT_FAILS: an I/O error at commit; DATA_ERROR: the database
+     * UNREACHABLE: no connection, and calls on those taken before fail; COMMIT_FAILS: an I/O error at commit; DATA_ERROR: the database
      * refuses the data of an event insert (SQLState 22001, as for a value too long for its column);
      * SLOW_COMMIT: each explicit commit takes 200 ms, as on a loaded database (races between
      * transactions show); HELD_COMMIT: each explicit commit waits until the fault is lifted (any
@@ -31,15 +32,16 @@ public class FaultInjectingDataSource extends DelegatingDataSource {
 
     private volatile Fault fault = Fault.NONE;
     private volatile CountDownLatch held = new CountDownLatch(0);
-    private final AtomicInteger waiting = new AtomicInteger();
+    /** Commits held right now, by the name of the thread that commits (Quartz commits through this DataSource too). */
+    private final Map<String, Integer> waiting = new ConcurrentHashMap<>();
 
     public FaultInjectingDataSource(DataSource target) {
         super(target);
     }
 
-    /** Commits waiting under HELD_COMMIT right now. */
-    public int heldCommits() {
-        return waiting.get();
+    /** Commits of the named thread waiting under HELD_COMMIT right now. */
+    public int heldCommits(String thread) {
+        return waiting.getOrDefault(thread, 0);
     }
 
     public void inject(Fault fault) {
@@ -57,7 +59,8 @@ public class FaultInjectingDataSource extends DelegatingDataSource {
         Connection real = super.getConnection();
         return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(), new Class<?>[] {Connection.class},
                 (proxy, method, args) -> {
-                    if (fault == Fault.UNREACHABLE && !List.of("close", "rollback", "isClosed", "isValid").contains(method.getName())) {
+                    if (fault == Fault.UNREACHABLE && method.getDeclaringClass() != Object.class
+                            && !List.of("close", "rollback", "isClosed", "isValid").contains(method.getName())) {
                         // a connection taken before the database went away fails too (the event writer keeps one while busy)
                         throw new SQLTransientConnectionException("Connection reset (injected)", "08006");
                     }
@@ -68,11 +71,12 @@ public class FaultInjectingDataSource extends DelegatingDataSource {
                         Thread.sleep(200); // the fault itself: a slow database, not a wait for something
                     }
                     if (method.getName().equals("commit") && fault == Fault.HELD_COMMIT) {
-                        waiting.incrementAndGet();
+                        String thread = Thread.currentThread().getName();
+                        waiting.merge(thread, 1, Integer::sum);
                         try {
                             held.await(30, TimeUnit.SECONDS);
                         } finally {
-                            waiting.decrementAndGet();
+                            waiting.merge(thread, -1, Integer::sum);
                         }
                     }
                     Object result;

@@ -140,7 +140,7 @@ class IterableWebhookIntakeTest extends BridgeHttpTest {
         try {
             Future<HttpResponse<String>> holder = pool.submit(() -> deliver(event("emailOpen", "s@x.com", "m-held",
                     "2026-11-03 11:01:00 +00:00")));
-            await("the first delivery's commit held").atMost(PATIENCE).until(() -> database().heldCommits() == 1);
+            await("the first delivery's commit held").atMost(PATIENCE).until(() -> database().heldCommits("event-store-writer") == 1);
             Future<HttpResponse<String>> again = pool.submit(() -> deliver(stored));
             Future<HttpResponse<String>> other = pool.submit(() -> deliver(event("emailSend", "s@x.com", "m-other",
                     "2026-11-03 11:02:00 +00:00")));
