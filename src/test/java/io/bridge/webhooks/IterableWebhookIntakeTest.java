@@ -152,9 +152,9 @@ class IterableWebhookIntakeTest extends BridgeHttpTest {
             HttpResponse<String> redelivered = again.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
             assertThat(redelivered.statusCode()).isEqualTo(200);
             assertThat(json(redelivered).get("duplicates").asInt()).isEqualTo(1);
-            HttpResponse<String> new_ = other.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
-            assertThat(new_.statusCode()).isEqualTo(200);
-            assertThat(json(new_).get("stored").asInt()).isEqualTo(1);
+            HttpResponse<String> fresh = other.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+            assertThat(fresh.statusCode()).isEqualTo(200);
+            assertThat(json(fresh).get("stored").asInt()).isEqualTo(1);
         } finally {
             database().inject(Fault.NONE);
             pool.shutdownNow();
