@@ -6,7 +6,9 @@
 #   BENCH_JAR=other.jar bench/webhooks.sh   # another build (run from a checkout whose routes/ it reads)
 #
 # Every figure is RUNS runs of DURATION with wrk -t2 -cCONNECTIONS, unique events, after a warm-up
-# of the bundle it measures, each bundle started fresh:
+# of the bundle it measures, each bundle started fresh. Each run reports events/s, latency, and the
+# bundle's own CPU time per event (user + system, JIT and GC included): throughput on a shared
+# machine moves with its neighbours, the CPU an event costs much less.
 # 1. the ceiling: the same endpoint refusing every delivery at authentication (wrong token: no body
 #    read, no parsing, no database), after WARMUP and after LATE seconds of that load;
 # 2. accepted: every delivery stored durably before its 200, after WARMUP and after LATE;
@@ -67,22 +69,30 @@ runs() { # $1: label, $2: token, $3: events per request; prints the runs and the
   local label=$1 token=$2 per=$3
   : > "$WORK/$label.runs"
   for run in $(seq 1 "$RUNS"); do
+    local before; before=$(cpu_ticks)
     BENCH_TOKEN=$token BATCH=$per wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/webhook-events.lua \
       "http://127.0.0.1:$PORT" > "$WORK/wrk.out"
-    local eps p50 p99 bad
+    local eps p50 p99 bad cpu
     eps=$(awk -v per="$per" '/^Requests\/sec/ { printf "%.0f", $2 * per }' "$WORK/wrk.out")
+    cpu=$(awk -v per="$per" -v ticks=$(($(cpu_ticks) - before)) -v us="$TICK_US" \
+      '/ requests in / { printf "%.0f", ticks * us / ($1 * per) }' "$WORK/wrk.out")
     p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$WORK/wrk.out")")
     p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$WORK/wrk.out")")
     bad=$(awk '/Non-2xx/ { print $NF }' "$WORK/wrk.out"); bad=${bad:-0}
-    echo "$label run $run: $eps events/s  p50 ${p50} ms  p99 ${p99} ms  non-2xx $bad"
-    echo "$eps $p50 $p99" >> "$WORK/$label.runs"
+    echo "$label run $run: $eps events/s  p50 ${p50} ms  p99 ${p99} ms  CPU ${cpu} us/event  non-2xx $bad"
+    echo "$eps $p50 $p99 $cpu" >> "$WORK/$label.runs"
   done
-  printf '%-28s %7s events/s  p50 %6s ms  p99 %6s ms  (median of %s)\n' "$label" \
+  printf '%-28s %7s events/s  p50 %6s ms  p99 %6s ms  CPU %5s us/event  (median of %s)\n' "$label" \
     "$(cut -d' ' -f1 "$WORK/$label.runs" | median)" "$(cut -d' ' -f2 "$WORK/$label.runs" | median)" \
-    "$(cut -d' ' -f3 "$WORK/$label.runs" | median)" "$RUNS" | tee -a "$WORK/summary"
+    "$(cut -d' ' -f3 "$WORK/$label.runs" | median)" "$(cut -d' ' -f4 "$WORK/$label.runs" | median)" "$RUNS" \
+    | tee -a "$WORK/summary"
 }
 
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$PID/stat"; } # the bundle's user + system CPU, in clock ticks
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+
 figure() { grep "^$1 " "$WORK/summary" | awk '{ print $2 }'; }
+cpu_figure() { grep "^$1 " "$WORK/summary" | awk '{ print $(NF - 4) }'; }
 seconds() { echo "${DURATION%s}"; }
 
 measure() { # $1: label, $2: token, $3: events per request, $4: late too (yes/no), rest: bundle arguments
@@ -109,6 +119,9 @@ ratio "$(figure "accepted@${WARMUP}s")" "$(figure "ceiling@${WARMUP}s")" "accept
 [ "$LATE" -gt 0 ] && ratio "$(figure "accepted@${LATE}s")" "$(figure "ceiling@${LATE}s")" "accepted / ceiling after ${LATE}s"
 ratio "$(figure "accepted@${WARMUP}s")" "$(figure "commit-per-delivery@${WARMUP}s")" "group commit / one commit per delivery"
 ratio "$(figure "arrays-of-$BATCH@${WARMUP}s")" "$(figure "accepted@${WARMUP}s")" "arrays of $BATCH / single events (events/s)"
+ratio "$(cpu_figure "accepted@${WARMUP}s")" "$(cpu_figure "ceiling@${WARMUP}s")" "CPU per accepted event / per refused delivery after ${WARMUP}s"
+[ "$LATE" -gt 0 ] && ratio "$(cpu_figure "accepted@${LATE}s")" "$(cpu_figure "ceiling@${LATE}s")" "CPU per accepted event / per refused delivery after ${LATE}s"
+ratio "$(cpu_figure "accepted@${WARMUP}s")" "$(cpu_figure "arrays-of-$BATCH@${WARMUP}s")" "CPU per single event / per event in arrays of $BATCH"
 
 echo "== durability: SIGKILL during load ($CONNECTIONS connections)"
 HSQLDB_JAR="$WORK/hsqldb.jar"
