@@ -1,5 +1,6 @@
 -- wrk script: POSTs unique Iterable events (a mix of exempt and billable names) to /webhooks/iterable.
--- Every request carries a new messageId, so nothing is deduplicated away.
+-- Every request carries a new messageId, so nothing is deduplicated away, and, as Iterable's do,
+-- each event's createdAt is the time it happened (now).
 local names = {"emailSend", "emailOpen", "emailClick", "pushSend", "inAppClick", "smsSend", "emailBounce", "webPushClick"}
 local counter = 0
 
@@ -26,8 +27,8 @@ local batch = tonumber(os.getenv("BATCH") or "1")
 local function event()
   counter = counter + 1
   return string.format(
-    '{"email":"user%d@bench.example","eventName":"%s","dataFields":{"createdAt":"2026-11-02 18:51:45 +00:00","messageId":"%s-%d","campaignId":1234,"templateId":55}}',
-    counter % 20000, names[counter % #names + 1], prefix, counter)
+    '{"email":"user%d@bench.example","eventName":"%s","dataFields":{"createdAt":"%s","messageId":"%s-%d","campaignId":1234,"templateId":55}}',
+    counter % 20000, names[counter % #names + 1], os.date("!%Y-%m-%d %H:%M:%S +00:00"), prefix, counter)
 end
 
 function request()

@@ -1,6 +1,7 @@
 package io.bridge.forwarding;
 
 import io.bridge.mixpanel.MixpanelImport;
+import io.bridge.webhooks.DedupKey;
 import io.bridge.mixpanel.MixpanelImport.FailedRecord;
 import io.bridge.mixpanel.MixpanelImport.ImportAnswer;
 import io.bridge.mixpanel.MixpanelProperties;
@@ -293,7 +294,7 @@ public class Forwarder implements StoredEventsListener {
     private void settle(Batch batch, ImportAnswer answer) {
         List<Rejection> refused = new ArrayList<>(batch.rejected());
         Map<String, OutboxEvent> byInsertId = new HashMap<>();
-        batch.sent().forEach(e -> byInsertId.put(MixpanelImport.insertId(e.dedupKey()), e));
+        batch.sent().forEach(e -> byInsertId.put(DedupKey.insertId(e.dedupKey()), e));
         for (FailedRecord f : answer.failedRecords()) {
             OutboxEvent event = f.index() >= 0 && f.index() < batch.sent().size() ? batch.sent().get(f.index()) : byInsertId.get(f.insertId());
             if (event != null) {

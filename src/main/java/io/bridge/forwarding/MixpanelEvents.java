@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bridge.mixpanel.MixpanelImport;
+import io.bridge.webhooks.DedupKey;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -86,7 +87,7 @@ public class MixpanelEvents {
         }
         properties.put("time", event.eventTime().toEpochMilli());
         properties.put("distinct_id", distinctId);
-        properties.put("$insert_id", MixpanelImport.insertId(event.dedupKey()));
+        properties.put("$insert_id", DedupKey.insertId(event.dedupKey()));
         ObjectNode mixpanel = mapper.createObjectNode();
         mixpanel.put("event", event.eventName());
         mixpanel.set("properties", properties);

@@ -7,7 +7,7 @@ import java.time.Instant;
  *
  * @param id         the outbox row
  * @param table      exempt_events | billable_events
- * @param dedupKey   SHA-256 hex of the event (its $insert_id is derived from it)
+ * @param dedupKey   the event's time and SHA-256 (its $insert_id is derived from it: {@code DedupKey})
  * @param properties the event's JSON as stored (with $source)
  */
 public record OutboxEvent(long id, String table, String dedupKey, String eventName, String email, String userId,

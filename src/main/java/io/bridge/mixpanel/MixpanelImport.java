@@ -65,16 +65,6 @@ public class MixpanelImport {
         return id != null && !id.isBlank() && !PLACEHOLDERS.contains(id.strip().toLowerCase(Locale.ROOT));
     }
 
-    /**
-     * An {@code $insert_id} from a SHA-256 hex digest (64 characters): its first 32, i.e. 128 bits
-     * of the hash. Two different events would share one only by a hash collision (about one chance
-     * in 2^64 after 2^32 events), and Mixpanel deduplicates on event name, distinct_id, time and
-     * $insert_id together, so such a pair would also need the same name, user and millisecond.
-     */
-    public static String insertId(String sha256Hex) {
-        return sha256Hex.strip().substring(0, 32).toLowerCase(Locale.ROOT);
-    }
-
     /** Readies the message for one import request: only these headers go out; the body is the events' JSON array. */
     public void request(Exchange exchange) {
         Message message = exchange.getMessage();

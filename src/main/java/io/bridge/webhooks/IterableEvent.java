@@ -10,7 +10,7 @@ import java.util.Locale;
  * One Iterable system-webhook event, validated. The route gives it a source ({@code $source}) and
  * a table (the MTU router) in headers of the message that carries it.
  *
- * @param dedupKey SHA-256 of the event's canonical JSON: a redelivery has the same key
+ * @param dedupKey the event's time and SHA-256 ({@link DedupKey}): a redelivery has the same key
  * @param payload  the event as received
  */
 public record IterableEvent(

@@ -23,7 +23,6 @@ import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import org.apache.camel.Body;
@@ -114,7 +113,7 @@ public class IterableWebhookParser {
         return messages;
     }
 
-    private List<IterableEvent> read(String text) {
+    List<IterableEvent> read(String text) {
         JsonNode root = tree(text);
         Instant receivedAt = Instant.now();
         List<IterableEvent> events = new ArrayList<>();
@@ -257,7 +256,7 @@ public class IterableWebhookParser {
                 : field(fields, "campaignId", where + ".dataFields", MAX_CAMPAIGN_ID, true, text);
         Instant eventTime = fields == null ? null : createdAt(fields.get("createdAt"), where, receivedAt, text);
         return new IterableEvent(eventName, email, userId, messageId, campaignId,
-                eventTime == null ? receivedAt : eventTime, receivedAt, dedupKey(e), e);
+                eventTime == null ? receivedAt : eventTime, receivedAt, DedupKey.of(eventTime, digest(e)), e);
     }
 
     /**
@@ -343,10 +342,10 @@ public class IterableWebhookParser {
         }
     }
 
-    private String dedupKey(ObjectNode event) {
+    /** SHA-256 of the event's canonical JSON (keys sorted): a redelivery has the same. */
+    private byte[] digest(ObjectNode event) {
         try {
-            byte[] json = canonical.writeValueAsBytes(event);
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(json));
+            return MessageDigest.getInstance("SHA-256").digest(canonical.writeValueAsBytes(event));
         } catch (JsonProcessingException | NoSuchAlgorithmException e) {
             throw new IllegalStateException("cannot digest a parsed JSON tree", e);
         }

@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
-import io.bridge.mixpanel.MixpanelImport;
+
+import io.bridge.webhooks.DedupKey;
 import io.bridge.support.BridgeProcess;
 import io.bridge.support.BridgeTables;
 import io.bridge.support.Postgres;
@@ -108,7 +109,7 @@ class ForwardingReplicaKillTest {
         expected.addAll(ids("after-", 20));
         assertThat(messageIds()).as("every stored event is in Mixpanel").containsExactlyInAnyOrderElementsOf(expected);
         Set<String> heldAtKill = new HashSet<>();
-        claimedAtKill.forEach(key -> heldAtKill.add(MixpanelImport.insertId(key)));
+        claimedAtKill.forEach(key -> heldAtKill.add(DedupKey.insertId(key)));
         assertThat(heldAtKill).as("rows of the two batches in flight at the kill").hasSizeBetween(2, 20);
         Map<String, Integer> perInsertId = new HashMap<>();
         for (ObjectNode event : mixpanel.imported()) {

@@ -129,7 +129,9 @@ class ForwardingTest extends BridgeHttpTest {
             assertThat(p.path("time").asLong()).as("epoch ms of dataFields.createdAt").isEqualTo(createdAt);
             assertThat(p.path("distinct_id").asText()).as("userId, else the email").isEqualTo(i % 2 == 0 ? "u-" + i : "user" + i + "@x.com");
             assertThat(p.path("$source").asText()).isEqualTo("iterable");
-            assertThat(p.path("$insert_id").asText()).isEqualTo(dedupKeys.get("m" + i).substring(0, 32));
+            assertThat(dedupKeys.get("m" + i)).as("the key begins with the event's own time").startsWith(String.format("t%011d", createdAt / 1000));
+            assertThat(p.path("$insert_id").asText()).as("the SHA-256's first 32 hex digits, after the time")
+                    .isEqualTo(dedupKeys.get("m" + i).substring(12, 44));
             assertThat(p.path("email").asText()).isEqualTo("user" + i + "@x.com");
             assertThat(p.path("campaignId").asInt()).isEqualTo(42);
             assertThat(p.path("templateId").asInt()).isEqualTo(7);

@@ -113,6 +113,22 @@ class IterableWebhookIntakeTest extends BridgeHttpTest {
         assertThat(count("billable_events")).isEqualTo(1);
     }
 
+    /** Keys begin with the event's own time (new keys go to the end of the index); an event without one is still recognised. */
+    @Test
+    void theDedupKeyBeginsWithTheEventsOwnTimeAndAnEventWithoutOneIsStillRecognised() {
+        deliver(event("emailOpen", "k@x.com", "m-k", "2026-12-01 01:30:00 +05:00"));
+        String untimed = "{\"userId\":\"u-k\",\"eventName\":\"pushOpen\"}";
+        deliver(untimed);
+        HttpResponse<String> again = deliver(untimed);
+
+        assertThat(json(again).get("duplicates").asInt()).as("the time it arrived is no part of its key").isEqualTo(1);
+        assertThat(jdbc.queryForList("SELECT dedup_key FROM billable_events ORDER BY id", String.class))
+                .extracting(String::strip)
+                .satisfiesExactly(
+                        k -> assertThat(k).matches("t0" + java.time.Instant.parse("2026-11-30T20:30:00Z").getEpochSecond() + "[0-9a-f]{52}"),
+                        k -> assertThat(k).matches("t00000000000[0-9a-f]{52}"));
+    }
+
     @Test
     void anArrayHoldingARedeliveryStoresItsNewEventsAndCountsTheRest() {
         String stored = event("emailOpen", "r@x.com", "m-old", "2026-11-03 10:00:00 +00:00");
