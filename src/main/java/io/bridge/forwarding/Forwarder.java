@@ -1,10 +1,10 @@
 package io.bridge.forwarding;
 
 import io.bridge.mixpanel.MixpanelImport;
-import io.bridge.webhooks.DedupKey;
 import io.bridge.mixpanel.MixpanelImport.FailedRecord;
 import io.bridge.mixpanel.MixpanelImport.ImportAnswer;
 import io.bridge.mixpanel.MixpanelProperties;
+import io.bridge.webhooks.DedupKey;
 import io.bridge.webhooks.StoredEventsListener;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;

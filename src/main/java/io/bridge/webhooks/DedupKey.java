@@ -10,9 +10,9 @@ import java.util.Locale;
  * <p>{@code t}, then the seconds since 1970 of {@code dataFields.createdAt} in 11 zero-padded digits
  * ({@code 00000000000} when the event has no time of its own: the time it arrived would differ
  * between a delivery and its redelivery), then the first 52 hex digits of the SHA-256 of the
- * event's canonical JSON. Keys stored before keys began with the time are the 64 hex digits of the
- * SHA-256 alone (a migration rewrote them, but a replica of the earlier version still running
- * during an upgrade writes them); the {@code t} tells the two apart. Events arrive roughly in the order of their time, so the unique
+ * event's canonical JSON. Keys stored by earlier versions are the 64 hex digits of the SHA-256
+ * alone and stay as they are (rewriting every stored row would hold an upgrade up for as long as
+ * the tables are large); the {@code t} tells the two forms apart. Events arrive roughly in the order of their time, so the unique
  * index of new keys grows at its end, through pages the database has just written, where a bare
  * SHA-256 put every insert at a random place of the whole index (on the embedded database, mostly
  * rows read back from disk). Two different events share a key only if they have the same second
@@ -38,8 +38,8 @@ public final class DedupKey {
 
     /**
      * The event's {@code $insert_id} in Mixpanel: the first 32 hex digits (128 bits) of its SHA-256,
-     * whichever form its key has, so an event imported before keys began with the time and replayed
-     * after is still one event to Mixpanel. Two different events would share one only by a hash collision
+     * whichever form its key has: an event imported before keys began with the time and replayed
+     * after, or stored before and redelivered after, is still one event to Mixpanel. Two different events would share one only by a hash collision
      * (about one chance in 2^64 after 2^32 events), and Mixpanel deduplicates on event name,
      * distinct_id, time and $insert_id together.
      */

@@ -113,7 +113,7 @@ public class IterableWebhookParser {
         return messages;
     }
 
-    List<IterableEvent> read(String text) {
+    private List<IterableEvent> read(String text) {
         JsonNode root = tree(text);
         Instant receivedAt = Instant.now();
         List<IterableEvent> events = new ArrayList<>();

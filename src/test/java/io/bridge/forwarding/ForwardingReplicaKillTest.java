@@ -5,12 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
-
-import io.bridge.webhooks.DedupKey;
 import io.bridge.support.BridgeProcess;
 import io.bridge.support.BridgeTables;
 import io.bridge.support.Postgres;
 import io.bridge.support.StandIns;
+import io.bridge.webhooks.DedupKey;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
