@@ -4,6 +4,9 @@
 #   bench/webhooks.sh                       # the whole benchmark (about 13 minutes on 2 cores)
 #   LATE=0 bench/webhooks.sh                # without the 180 s figures (about 6 minutes)
 #   BENCH_JAR=other.jar bench/webhooks.sh   # another build (run from a checkout whose routes/ it reads)
+#   BEFORE_JAR=earlier.jar bench/webhooks.sh
+#                                           # also measures that build's accepted and arrays figures,
+#                                           # each right before this one's, and prints after / before
 #
 # Every figure is RUNS runs of DURATION with wrk -t2 -cCONNECTIONS, unique events, after a warm-up
 # of the bundle it measures, each bundle started fresh. Each run reports events/s, latency, and the
@@ -39,10 +42,10 @@ WORK=$(mktemp -d)
 PID=
 trap '[ -n "$PID" ] && kill -9 $PID 2>/dev/null; rm -rf "$WORK"' EXIT
 
-start_bundle() { # $1: data dir, rest: extra arguments
+start_bundle() { # $1: data dir, rest: extra arguments (the build: $RUN_JAR, else $JAR)
   local data=$1; shift
   BRIDGE_DATA_DIR=$data BRIDGE_WEBHOOKS_ITERABLE_TOKEN=bench-token \
-    java -Xmx512m -jar "$JAR" --server.port=$PORT --logging.level.root=WARN "$@" > "$WORK/bundle.log" 2>&1 &
+    java -Xmx512m -jar "${RUN_JAR:-$JAR}" --server.port=$PORT --logging.level.root=WARN "$@" > "$WORK/bundle.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 120); do
     curl -sf -o /dev/null -X POST "http://127.0.0.1:$PORT/webhooks/iterable" -H 'Content-Type: application/json' \
@@ -109,8 +112,10 @@ measure() { # $1: label, $2: token, $3: events per request, $4: late too (yes/no
 
 echo "== webhook intake, wrk -t2 -c$CONNECTIONS, $RUNS x $DURATION per figure, $(nproc) cores, HSQLDB file, durable commits"
 measure ceiling wrong-token 1 yes
+[ -n "${BEFORE_JAR:-}" ] && RUN_JAR=$BEFORE_JAR measure before-accepted bench-token 1 no
 measure accepted bench-token 1 yes
 measure commit-per-delivery bench-token 1 no --bridge.events.store.max-batch-events=1
+[ -n "${BEFORE_JAR:-}" ] && RUN_JAR=$BEFORE_JAR measure "before-arrays-of-$BATCH" bench-token "$BATCH" no
 measure "arrays-of-$BATCH" bench-token "$BATCH" no
 echo "== summary"
 cat "$WORK/summary"
@@ -122,6 +127,12 @@ ratio "$(figure "arrays-of-$BATCH@${WARMUP}s")" "$(figure "accepted@${WARMUP}s")
 ratio "$(cpu_figure "accepted@${WARMUP}s")" "$(cpu_figure "ceiling@${WARMUP}s")" "CPU per accepted event / per refused delivery after ${WARMUP}s"
 [ "$LATE" -gt 0 ] && ratio "$(cpu_figure "accepted@${LATE}s")" "$(cpu_figure "ceiling@${LATE}s")" "CPU per accepted event / per refused delivery after ${LATE}s"
 ratio "$(cpu_figure "accepted@${WARMUP}s")" "$(cpu_figure "arrays-of-$BATCH@${WARMUP}s")" "CPU per single event / per event in arrays of $BATCH"
+if [ -n "${BEFORE_JAR:-}" ]; then
+  for f in accepted "arrays-of-$BATCH"; do
+    ratio "$(figure "$f@${WARMUP}s")" "$(figure "before-$f@${WARMUP}s")" "$f events/s, this build / $BEFORE_JAR"
+    ratio "$(cpu_figure "$f@${WARMUP}s")" "$(cpu_figure "before-$f@${WARMUP}s")" "$f CPU per event, this build / $BEFORE_JAR"
+  done
+fi
 
 echo "== durability: SIGKILL during load ($CONNECTIONS connections)"
 HSQLDB_JAR="$WORK/hsqldb.jar"
