@@ -39,7 +39,8 @@ public class ForwardingSeed {
                     String properties = "{\"email\":\"" + email + "\",\"eventName\":\"" + name + "\",\"dataFields\":{\"createdAt\":"
                             + "\"2026-11-02 18:51:45 +00:00\",\"messageId\":\"" + messageId + "\",\"campaignId\":1234,\"templateId\":55},"
                             + "\"$source\":\"iterable\"}";
-                    String key = HexFormat.of().formatHex(sha.digest(properties.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                    String key = String.format("t%011d", time.toEpochSecond()) // the event's time, then its SHA-256
+                            + HexFormat.of().formatHex(sha.digest(properties.getBytes(java.nio.charset.StandardCharsets.UTF_8))).substring(0, 52);
                     PreparedStatement insert = isExempt ? exempt : billable;
                     insert.setString(1, key);
                     insert.setString(2, name);

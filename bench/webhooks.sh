@@ -7,6 +7,7 @@
 #   BEFORE_JAR=earlier.jar bench/webhooks.sh
 #                                           # also measures that build's accepted and arrays figures,
 #                                           # each right before this one's, and prints after / before
+#                                           # (both read this checkout's routes/)
 #
 # Every figure is RUNS runs of DURATION with wrk -t2 -cCONNECTIONS, unique events, after a warm-up
 # of the bundle it measures, each bundle started fresh. Each run reports events/s, latency, and the

@@ -242,6 +242,32 @@ class ForwardingTest extends BridgeHttpTest {
         assertThat(status().path("batchEvents").asInt()).isLessThan(40);
     }
 
+    /**
+     * An event stored by an earlier build, keyed by its SHA-256 alone, goes out replayed under the
+     * same $insert_id; redelivered now, it is stored again under the new key and still one event to Mixpanel.
+     */
+    @Test
+    void anEventKeyedByAnEarlierBuildKeepsItsInsertIdWhenReplayedOrRedelivered() {
+        String body = event("emailOpen", "early@x.com", "u-early", "m-early", "2026-11-02 18:51:45 +00:00");
+        deliver(body);
+        awaitForwarded(1);
+        String key = jdbc.queryForObject("SELECT dedup_key FROM billable_events", String.class).strip();
+        String insertId = MIXPANEL.imported().get(0).path("properties").path("$insert_id").asText();
+        // the key an earlier build gave it: the whole SHA-256, of which the new key keeps the first 52 hex digits
+        jdbc.update("UPDATE billable_events SET dedup_key = ?", key.substring(12) + "0123456789ab");
+
+        HttpResponse<String> replay = post("/api/forwarding/replay", "{\"from\":\"2026-11-01T00:00:00Z\",\"to\":\"2026-12-01T00:00:00Z\"}",
+                Map.of("Content-Type", "application/json"));
+        assertThat(replay.statusCode()).as(replay.body()).isEqualTo(202);
+        await("the replay sent").atMost(PATIENCE).until(() -> MIXPANEL.receivedEvents() == 2 && count("forwarding_outbox") == 0);
+        deliver(body);
+        await("the redelivery sent").atMost(PATIENCE).until(() -> MIXPANEL.receivedEvents() == 3 && count("forwarding_outbox") == 0);
+
+        assertThat(count("billable_events")).as("the earlier key does not recognise the redelivery").isEqualTo(2);
+        assertThat(MIXPANEL.receivedTimes(insertId)).as("all three under one $insert_id").isEqualTo(3);
+        assertThat(MIXPANEL.imported()).as("deduplicated by Mixpanel").hasSize(1);
+    }
+
     @Test
     void aReplayForwardsATimeRangeAgainAndMixpanelKeepsOneOfEach() {
         List<String> ids = deliverMany("x", 20);
