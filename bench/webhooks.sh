@@ -11,8 +11,8 @@
 #
 # Every figure is RUNS runs of DURATION with wrk -t2 -cCONNECTIONS, unique events, after a warm-up
 # of the bundle it measures, each bundle started fresh. Each run reports events/s, latency, and the
-# bundle's own CPU time per event (user + system, JIT and GC included): throughput on a shared
-# machine moves with its neighbours, the CPU an event costs much less.
+# bundle's own CPU time per event (user + system, JIT and GC included), a second measure beside
+# events/s.
 # 1. the ceiling: the same endpoint refusing every delivery at authentication (wrong token: no body
 #    read, no parsing, no database), after WARMUP and after LATE seconds of that load;
 # 2. accepted: every delivery stored durably before its 200, after WARMUP and after LATE;

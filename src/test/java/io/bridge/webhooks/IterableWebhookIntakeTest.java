@@ -8,7 +8,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.bridge.support.BridgeHttpTest;
 import io.bridge.support.FaultInjectingDataSource.Fault;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -123,8 +126,8 @@ class IterableWebhookIntakeTest extends BridgeHttpTest {
 
         assertThat(json(again).get("duplicates").asInt()).as("the time it arrived is no part of its key").isEqualTo(1);
         // the canonical JSON of the untimed event: keys sorted, no white space
-        String sha256 = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                .digest("{\"eventName\":\"pushOpen\",\"userId\":\"u-k\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        String sha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                .digest("{\"eventName\":\"pushOpen\",\"userId\":\"u-k\"}".getBytes(StandardCharsets.UTF_8)));
         List<String> keys = jdbc.queryForList("SELECT dedup_key FROM billable_events ORDER BY id", String.class);
         assertThat(keys.get(0).strip()).matches("t0" + java.time.Instant.parse("2026-11-30T20:30:00Z").getEpochSecond() + "[0-9a-f]{52}");
         assertThat(keys.get(1).strip()).isEqualTo("t00000000000" + sha256.substring(0, 52));
