@@ -5,9 +5,11 @@
 #   LATE=0 bench/webhooks.sh                # without the 180 s figures (about 6 minutes)
 #   BENCH_JAR=other.jar bench/webhooks.sh   # another build (run from a checkout whose routes/ it reads)
 #   BEFORE_JAR=earlier.jar bench/webhooks.sh
-#                                           # also measures that build's accepted and arrays figures,
-#                                           # each right before this one's, and prints after / before
-#                                           # (both read this checkout's routes/)
+#                                           # also measures that build's ceiling, accepted and arrays
+#                                           # figures, each right before this one's, and prints
+#                                           # after / before (both read this checkout's routes/)
+#   BEFORE_JVM="-Xmx512m -XX:+UseG1GC" bench/webhooks.sh
+#                                           # the same, for this build under other JVM options
 #
 # Every figure is RUNS runs of DURATION with wrk -t2 -cCONNECTIONS, unique events, after a warm-up
 # of the bundle it measures, each bundle started fresh. Each run reports events/s, latency, and the
@@ -31,6 +33,8 @@ LATE=${LATE:-180}      # seconds of load before the late figures (0: none)
 CONNECTIONS=${CONNECTIONS:-32}
 BATCH=${BATCH:-100}
 PORT=${BENCH_PORT:-18181}
+# the JVM as the image runs it (Dockerfile: the parallel collector), with a heap near a pod's
+JVM=${BENCH_JVM:-"-Xmx512m -XX:+UseParallelGC"}
 export BENCH_TOKEN=bench-token
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
@@ -43,10 +47,11 @@ WORK=$(mktemp -d)
 PID=
 trap '[ -n "$PID" ] && kill -9 $PID 2>/dev/null; rm -rf "$WORK"' EXIT
 
-start_bundle() { # $1: data dir, rest: extra arguments (the build: $RUN_JAR, else $JAR)
+start_bundle() { # $1: data dir, rest: extra arguments (the build: $RUN_JAR, else $JAR; JVM options: $RUN_JVM, else $JVM)
   local data=$1; shift
+  # shellcheck disable=SC2086 # JVM options are words
   BRIDGE_DATA_DIR=$data BRIDGE_WEBHOOKS_ITERABLE_TOKEN=bench-token \
-    java -Xmx512m -jar "${RUN_JAR:-$JAR}" --server.port=$PORT --logging.level.root=WARN "$@" > "$WORK/bundle.log" 2>&1 &
+    java ${RUN_JVM:-$JVM} -jar "${RUN_JAR:-$JAR}" --server.port=$PORT --logging.level.root=WARN "$@" > "$WORK/bundle.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 120); do
     curl -sf -o /dev/null -X POST "http://127.0.0.1:$PORT/webhooks/iterable" -H 'Content-Type: application/json' \
@@ -111,12 +116,17 @@ measure() { # $1: label, $2: token, $3: events per request, $4: late too (yes/no
   stop_bundle
 }
 
-echo "== webhook intake, wrk -t2 -c$CONNECTIONS, $RUNS x $DURATION per figure, $(nproc) cores, HSQLDB file, durable commits"
+# "before": an earlier build, or this one under other JVM options, each figure right before this build's
+BEFORE=${BEFORE_JAR:-}${BEFORE_JVM:-}
+before() { [ -z "$BEFORE" ] || RUN_JAR=${BEFORE_JAR:-$JAR} RUN_JVM=${BEFORE_JVM:-$JVM} measure "before-$1" "${@:2}"; }
+echo "== webhook intake, wrk -t2 -c$CONNECTIONS, $RUNS x $DURATION per figure, $(nproc) cores, HSQLDB file, durable commits, JVM: $JVM"
+[ -n "$BEFORE" ] && echo "   before: ${BEFORE_JAR:-this build}, JVM: ${BEFORE_JVM:-$JVM}"
+before ceiling wrong-token 1 no
 measure ceiling wrong-token 1 yes
-[ -n "${BEFORE_JAR:-}" ] && RUN_JAR=$BEFORE_JAR measure before-accepted bench-token 1 no
+before accepted bench-token 1 no
 measure accepted bench-token 1 yes
 measure commit-per-delivery bench-token 1 no --bridge.events.store.max-batch-events=1
-[ -n "${BEFORE_JAR:-}" ] && RUN_JAR=$BEFORE_JAR measure "before-arrays-of-$BATCH" bench-token "$BATCH" no
+before "arrays-of-$BATCH" bench-token "$BATCH" no
 measure "arrays-of-$BATCH" bench-token "$BATCH" no
 echo "== summary"
 cat "$WORK/summary"
@@ -128,10 +138,11 @@ ratio "$(figure "arrays-of-$BATCH@${WARMUP}s")" "$(figure "accepted@${WARMUP}s")
 ratio "$(cpu_figure "accepted@${WARMUP}s")" "$(cpu_figure "ceiling@${WARMUP}s")" "CPU per accepted event / per refused delivery after ${WARMUP}s"
 [ "$LATE" -gt 0 ] && ratio "$(cpu_figure "accepted@${LATE}s")" "$(cpu_figure "ceiling@${LATE}s")" "CPU per accepted event / per refused delivery after ${LATE}s"
 ratio "$(cpu_figure "accepted@${WARMUP}s")" "$(cpu_figure "arrays-of-$BATCH@${WARMUP}s")" "CPU per single event / per event in arrays of $BATCH"
-if [ -n "${BEFORE_JAR:-}" ]; then
-  for f in accepted "arrays-of-$BATCH"; do
-    ratio "$(figure "$f@${WARMUP}s")" "$(figure "before-$f@${WARMUP}s")" "$f events/s, this build / $BEFORE_JAR"
-    ratio "$(cpu_figure "$f@${WARMUP}s")" "$(cpu_figure "before-$f@${WARMUP}s")" "$f CPU per event, this build / $BEFORE_JAR"
+if [ -n "$BEFORE" ]; then
+  ratio "$(figure "before-accepted@${WARMUP}s")" "$(figure "before-ceiling@${WARMUP}s")" "before: accepted / ceiling after ${WARMUP}s"
+  for f in ceiling accepted "arrays-of-$BATCH"; do
+    ratio "$(figure "$f@${WARMUP}s")" "$(figure "before-$f@${WARMUP}s")" "$f events/s, now / before"
+    ratio "$(cpu_figure "$f@${WARMUP}s")" "$(cpu_figure "before-$f@${WARMUP}s")" "$f CPU per event, now / before"
   done
 fi
 
