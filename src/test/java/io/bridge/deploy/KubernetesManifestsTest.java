@@ -10,15 +10,18 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.Yaml;
 
 /**
  * The manifests in k8s/ against the bundle they deploy: the ConfigMaps hold every route file and
- * the settings, the probes answer on the running bundle, the pod is locked down, and the Secret
- * template holds placeholders only; Hawtio Online's overlays choose their Jolokia mode, and the one
- * without credentials comes with a NetworkPolicy admitting only Hawtio Online's namespace to 8778.
+ * the settings, the probes answer on the running bundle, the pod is locked down and its JVM runs
+ * with the image's options, and the Secret template holds placeholders only; Hawtio Online's
+ * overlays choose their Jolokia mode, and the one without credentials comes with a NetworkPolicy
+ * admitting only Hawtio Online's namespace to 8778.
  * (.ci/run also renders every overlay with kubectl kustomize.)
  */
 class KubernetesManifestsTest extends BridgeHttpTest {
@@ -82,10 +85,7 @@ class KubernetesManifestsTest extends BridgeHttpTest {
         assertThat(list(container.get("ports"))).anySatisfy(port -> assertThat(port).containsEntry("name", "jolokia")
                 .containsEntry("containerPort", 8778));
 
-        Map<String, String> env = new java.util.HashMap<>();
-        for (Map<String, Object> variable : list(container.get("env"))) {
-            env.put((String) variable.get("name"), String.valueOf(variable.get("value")));
-        }
+        Map<String, String> env = env(BASE.resolve("deployment.yaml"));
         Map<String, String> mounts = new java.util.HashMap<>();
         for (Map<String, Object> mount : list(container.get("volumeMounts"))) {
             mounts.put((String) mount.get("name"), (String) mount.get("mountPath"));
@@ -93,6 +93,16 @@ class KubernetesManifestsTest extends BridgeHttpTest {
         assertThat(env.get("CAMEL_MAIN_ROUTESINCLUDEPATTERN")).isEqualTo("file:" + mounts.get("routes") + "/*.camel.yaml");
         assertThat(env.get("SPRING_CONFIG_ADDITIONAL_LOCATION")).isEqualTo("file:" + mounts.get("settings") + "/");
         assertThat(mounts).containsKey("tmp"); // report.csv and Tomcat write there; the root file system is read-only
+    }
+
+    @Test
+    void theDeploymentRunsTheJvmWithTheImagesOptions() throws IOException {
+        // the Deployment's JAVA_TOOL_OPTIONS replaces the image's: an option the Dockerfile chose would be lost on Kubernetes
+        Matcher image = Pattern.compile("JAVA_TOOL_OPTIONS=\"([^\"]*)\"").matcher(Files.readString(Path.of("Dockerfile")));
+        assertThat(image.find()).as("the Dockerfile sets JAVA_TOOL_OPTIONS").isTrue();
+        List<String> imageOptions = List.of(image.group(1).split(" +"));
+        assertThat(imageOptions).as("the collector is chosen, not left to the memory limit").contains("-XX:+UseParallelGC");
+        assertThat(env(BASE.resolve("deployment.yaml")).get("JAVA_TOOL_OPTIONS").split(" +")).containsAll(imageOptions);
     }
 
     @Test
@@ -170,7 +180,7 @@ class KubernetesManifestsTest extends BridgeHttpTest {
         }
     }
 
-    /** The environment a Deployment patch gives the bridge's container. */
+    /** The environment a Deployment (or a patch of one) gives the bridge's container. */
     private static Map<String, String> env(Path patch) throws IOException {
         Map<String, Object> container = list(map(map(map(load(patch).get("spec")).get("template")).get("spec")).get("containers")).get(0);
         assertThat(container).containsEntry("name", "bridge");
