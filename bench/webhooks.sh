@@ -4,12 +4,17 @@
 #   bench/webhooks.sh                       # the whole benchmark (about 13 minutes on 2 cores)
 #   LATE=0 bench/webhooks.sh                # without the 180 s figures (about 6 minutes)
 #   BENCH_JAR=other.jar bench/webhooks.sh   # another build (run from a checkout whose routes/ it reads)
+#   BENCH_JVM="-Xmx512m ..." bench/webhooks.sh
+#                                           # other JVM options (default: the image's collector,
+#                                           # -Xmx512m -XX:+UseParallelGC); split on spaces
 #   BEFORE_JAR=earlier.jar bench/webhooks.sh
 #                                           # also measures that build's ceiling, accepted and arrays
 #                                           # figures, each right before this one's, and prints
-#                                           # after / before (both read this checkout's routes/)
+#                                           # now / before (both read this checkout's routes/);
+#                                           # about 4 minutes more
 #   BEFORE_JVM="-Xmx512m -XX:+UseG1GC" bench/webhooks.sh
-#                                           # the same, for this build under other JVM options
+#                                           # the same, for this build under these JVM options
+#                                           # (they replace BENCH_JVM's: give the heap too)
 #
 # Every figure is RUNS runs of DURATION with wrk -t2 -cCONNECTIONS, unique events, after a warm-up
 # of the bundle it measures, each bundle started fresh. Each run reports events/s, latency, and the
@@ -33,7 +38,8 @@ LATE=${LATE:-180}      # seconds of load before the late figures (0: none)
 CONNECTIONS=${CONNECTIONS:-32}
 BATCH=${BATCH:-100}
 PORT=${BENCH_PORT:-18181}
-# the JVM as the image runs it (Dockerfile: the parallel collector), with a heap near a pod's
+# the JVM as the image runs it (Dockerfile: the parallel collector), with about the heap that
+# the Deployment's memory limit gives a pod
 JVM=${BENCH_JVM:-"-Xmx512m -XX:+UseParallelGC"}
 export BENCH_TOKEN=bench-token
 
@@ -116,7 +122,8 @@ measure() { # $1: label, $2: token, $3: events per request, $4: late too (yes/no
   stop_bundle
 }
 
-# "before": an earlier build, or this one under other JVM options, each figure right before this build's
+# "before": an earlier build, or this one under other JVM options, each figure right before this
+# build's (always first: alternate bundles by hand to rule out drift during the run)
 BEFORE=${BEFORE_JAR:-}${BEFORE_JVM:-}
 before() { [ -z "$BEFORE" ] || RUN_JAR=${BEFORE_JAR:-$JAR} RUN_JVM=${BEFORE_JVM:-$JVM} measure "before-$1" "${@:2}"; }
 echo "== webhook intake, wrk -t2 -c$CONNECTIONS, $RUNS x $DURATION per figure, $(nproc) cores, HSQLDB file, durable commits, JVM: $JVM"
