@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   load URL TOKEN SECONDS CONNECTIONS ACK_FILE   posts unique events until the bundle dies or time is
  *                                                  up; writes the messageId of every 2xx to ACK_FILE
  *   verify JDBC_URL ACK_FILE                       every acknowledged messageId must be in the database
+ *                                                  (user: -Ddb.user, else SA; password: PGPASSWORD, else none)
  */
 public class DurabilityCheck {
 
@@ -76,7 +77,8 @@ public class DurabilityCheck {
     static int verify(String jdbcUrl, Path ackFile) throws Exception {
         List<String> acked = Files.readAllLines(ackFile);
         Set<String> stored = new HashSet<>();
-        try (Connection c = DriverManager.getConnection(jdbcUrl, "SA", "")) {
+        String password = System.getenv("PGPASSWORD");
+        try (Connection c = DriverManager.getConnection(jdbcUrl, System.getProperty("db.user", "SA"), password == null ? "" : password)) {
             for (String table : List.of("exempt_events", "billable_events")) {
                 try (ResultSet rs = c.createStatement().executeQuery("SELECT message_id FROM " + table)) {
                     while (rs.next()) {
@@ -84,7 +86,9 @@ public class DurabilityCheck {
                     }
                 }
             }
-            c.createStatement().execute("SHUTDOWN");
+            if (jdbcUrl.startsWith("jdbc:hsqldb:")) {
+                c.createStatement().execute("SHUTDOWN");
+            }
         }
         long missing = acked.stream().filter(id -> !stored.contains(id)).count();
         System.out.println("acknowledged=" + acked.size() + " stored=" + stored.size() + " missing=" + missing);

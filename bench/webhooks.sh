@@ -15,6 +15,12 @@
 #   BEFORE_JVM="-Xmx512m -XX:+UseG1GC" bench/webhooks.sh
 #                                           # the same, for this build under these JVM options
 #                                           # (they replace BENCH_JVM's: give the heap too)
+#   BENCH_DB=postgresql bench/webhooks.sh   # on PostgreSQL instead of the embedded HSQLDB: a fresh
+#                                           # database for each bundle (dropped at the end) on
+#                                           # BENCH_PG_HOST:BENCH_PG_PORT (127.0.0.1:5432) as
+#                                           # BENCH_PG_USER (postgres; PGPASSWORD if it needs one).
+#                                           # The server runs on the same cores; the CPU per event
+#                                           # is the bundle's alone.
 #
 # Every figure is RUNS runs of DURATION with wrk -t2 -cCONNECTIONS, unique events, after a warm-up
 # of the bundle it measures, each bundle started fresh. Each run reports events/s, latency, and the
@@ -27,7 +33,7 @@
 # 3. one commit per delivery (bridge.events.store.max-batch-events=1) against the group commit;
 # 4. arrays of BATCH events per request (events/s = requests/s x BATCH) against single events;
 # 5. durability: bench/DurabilityCheck.java posts unique events, the bundle is killed with SIGKILL
-#    mid-load, and every acknowledged event must be in the database files afterwards.
+#    mid-load, and every acknowledged event must be in the database afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +47,11 @@ PORT=${BENCH_PORT:-18181}
 # the JVM as the image runs it (Dockerfile: the parallel collector), with about the heap that
 # the Deployment's memory limit gives a pod
 JVM=${BENCH_JVM:-"-Xmx512m -XX:+UseParallelGC"}
+DB=${BENCH_DB:-hsqldb}
+PG_HOST=${BENCH_PG_HOST:-127.0.0.1}
+PG_PORT=${BENCH_PG_PORT:-5432}
+PG_USER=${BENCH_PG_USER:-postgres}
+case "$DB" in hsqldb|postgresql) ;; *) echo "BENCH_DB must be hsqldb or postgresql"; exit 2 ;; esac
 export BENCH_TOKEN=bench-token
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
@@ -51,13 +62,32 @@ if [ -z "$JAR" ]; then
 fi
 WORK=$(mktemp -d)
 PID=
-trap '[ -n "$PID" ] && kill -9 $PID 2>/dev/null; rm -rf "$WORK"' EXIT
+PG_DATABASES=()
+pg() { PGOPTIONS='-c client_min_messages=warning' psql -q -v ON_ERROR_STOP=1 -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres "$@" > /dev/null; }
+cleanup() {
+  [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
+  for name in "${PG_DATABASES[@]}"; do pg -c "DROP DATABASE IF EXISTS $name" || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+pg_database() { # $1: data dir; prints the name of the fresh PostgreSQL database for it
+  local name; name=$(basename "$1"); name=bench_${name//[^a-z0-9]/_}
+  pg -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name"
+  echo "$name"
+}
 
 start_bundle() { # $1: data dir, rest: extra arguments (the build: $RUN_JAR, else $JAR; JVM options: $RUN_JVM, else $JVM)
   local data=$1; shift
+  local db=()
+  if [ "$DB" = postgresql ]; then
+    local name; name=$(pg_database "$data")
+    PG_DATABASES+=("$name")
+    db=(--spring.datasource.url="jdbc:postgresql://$PG_HOST:$PG_PORT/$name" --spring.datasource.username="$PG_USER")
+  fi
   # shellcheck disable=SC2086 # JVM options are words
-  BRIDGE_DATA_DIR=$data BRIDGE_WEBHOOKS_ITERABLE_TOKEN=bench-token \
-    java ${RUN_JVM:-$JVM} -jar "${RUN_JAR:-$JAR}" --server.port=$PORT --logging.level.root=WARN "$@" > "$WORK/bundle.log" 2>&1 &
+  BRIDGE_DATA_DIR=$data BRIDGE_WEBHOOKS_ITERABLE_TOKEN=bench-token SPRING_DATASOURCE_PASSWORD=${PGPASSWORD:-} \
+    java ${RUN_JVM:-$JVM} -jar "${RUN_JAR:-$JAR}" --server.port=$PORT --logging.level.root=WARN "${db[@]}" "$@" > "$WORK/bundle.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 120); do
     curl -sf -o /dev/null -X POST "http://127.0.0.1:$PORT/webhooks/iterable" -H 'Content-Type: application/json' \
@@ -126,7 +156,7 @@ measure() { # $1: label, $2: token, $3: events per request, $4: late too (yes/no
 # build's (always first: alternate bundles by hand to rule out drift during the run)
 BEFORE=${BEFORE_JAR:-}${BEFORE_JVM:-}
 before() { [ -z "$BEFORE" ] || RUN_JAR=${BEFORE_JAR:-$JAR} RUN_JVM=${BEFORE_JVM:-$JVM} measure "before-$1" "${@:2}"; }
-echo "== webhook intake, wrk -t2 -c$CONNECTIONS, $RUNS x $DURATION per figure, $(nproc) cores, HSQLDB file, durable commits, JVM: $JVM"
+echo "== webhook intake, wrk -t2 -c$CONNECTIONS, $RUNS x $DURATION per figure, $(nproc) cores, $DB, durable commits, JVM: $JVM"
 [ -n "$BEFORE" ] && echo "   before: ${BEFORE_JAR:-this build}, JVM: ${BEFORE_JVM:-$JVM}"
 before ceiling wrong-token 1 no
 measure ceiling wrong-token 1 yes
@@ -154,8 +184,8 @@ if [ -n "$BEFORE" ]; then
 fi
 
 echo "== durability: SIGKILL during load ($CONNECTIONS connections)"
-HSQLDB_JAR="$WORK/hsqldb.jar"
-unzip -p "$JAR" "$(unzip -Z1 "$JAR" | grep 'BOOT-INF/lib/hsqldb-')" > "$HSQLDB_JAR"
+DRIVER_JAR="$WORK/driver.jar"
+unzip -p "$JAR" "$(unzip -Z1 "$JAR" | grep "BOOT-INF/lib/$([ "$DB" = postgresql ] && echo postgresql || echo hsqldb)-")" > "$DRIVER_JAR"
 start_bundle "$WORK/data-kill"
 java bench/DurabilityCheck.java load "http://127.0.0.1:$PORT/webhooks/iterable" bench-token 30 "$CONNECTIONS" "$WORK/acked" &
 LOADER=$!
@@ -163,4 +193,9 @@ sleep 8
 kill -9 $PID; wait $PID 2>/dev/null || true; PID=
 echo "bundle killed with SIGKILL mid-load"
 wait $LOADER
-java -cp "$HSQLDB_JAR" bench/DurabilityCheck.java verify "jdbc:hsqldb:file:$WORK/data-kill/bridge" "$WORK/acked"
+if [ "$DB" = postgresql ]; then
+  java -Ddb.user="$PG_USER" -cp "$DRIVER_JAR" bench/DurabilityCheck.java verify \
+    "jdbc:postgresql://$PG_HOST:$PG_PORT/bench_data_kill" "$WORK/acked"
+else
+  java -cp "$DRIVER_JAR" bench/DurabilityCheck.java verify "jdbc:hsqldb:file:$WORK/data-kill/bridge" "$WORK/acked"
+fi
