@@ -190,9 +190,8 @@ public class EventStore implements SmartLifecycle {
      * Commits the batch with plain inserts first: nearly every event is new, and a MERGE looks its
      * dedup key up before inserting it, a second walk of the key's index (measured when keys were
      * bare SHA-256s, on the embedded database: mostly rows read back from disk, doubling a large
-     * batch's time). A batch that holds a
-     * redelivery fails on the unique key, is rolled back and committed again with the MERGE, which
-     * counts it as a duplicate.
+     * batch's time). A batch that holds a redelivery fails on the unique key, is rolled back and
+     * committed again with the MERGE, which counts it as a duplicate.
      */
     private void write(List<Delivery> batch, boolean merge, boolean mayRetry) {
         try {
