@@ -21,8 +21,8 @@ COPY application.yaml ./
 COPY routes/ routes/
 USER 10001:10001
 # The throughput collector, chosen rather than left to the JVM (the serial one below 1,792 MiB of
-# memory or on one CPU, G1 otherwise): under webhook load it handled more events per core than
-# either (README, Operations: JVM)
+# memory or on one CPU, G1 otherwise): under webhook load on the embedded HSQLDB it handled more
+# events per core than either (README, Operations: JVM)
 ENV BRIDGE_DATA_DIR=/data JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=70 -XX:+UseParallelGC"
 EXPOSE 8080 8778
 ENTRYPOINT ["java", "org.springframework.boot.loader.launch.JarLauncher"]

@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   load URL TOKEN SECONDS CONNECTIONS ACK_FILE   posts unique events until the bundle dies or time is
  *                                                  up; writes the messageId of every 2xx to ACK_FILE
  *   verify JDBC_URL ACK_FILE                       every acknowledged messageId must be in the database
- *                                                  (user: -Ddb.user, else SA; password: PGPASSWORD, else none)
+ *                                                  (HSQLDB as SA; PostgreSQL as -Ddb.user, with PGPASSWORD)
  */
 public class DurabilityCheck {
 
@@ -77,8 +77,9 @@ public class DurabilityCheck {
     static int verify(String jdbcUrl, Path ackFile) throws Exception {
         List<String> acked = Files.readAllLines(ackFile);
         Set<String> stored = new HashSet<>();
-        String password = System.getenv("PGPASSWORD");
-        try (Connection c = DriverManager.getConnection(jdbcUrl, System.getProperty("db.user", "SA"), password == null ? "" : password)) {
+        boolean hsqldb = jdbcUrl.startsWith("jdbc:hsqldb:");
+        String password = hsqldb || System.getenv("PGPASSWORD") == null ? "" : System.getenv("PGPASSWORD");
+        try (Connection c = DriverManager.getConnection(jdbcUrl, hsqldb ? "SA" : System.getProperty("db.user"), password)) {
             for (String table : List.of("exempt_events", "billable_events")) {
                 try (ResultSet rs = c.createStatement().executeQuery("SELECT message_id FROM " + table)) {
                     while (rs.next()) {
@@ -86,7 +87,7 @@ public class DurabilityCheck {
                     }
                 }
             }
-            if (jdbcUrl.startsWith("jdbc:hsqldb:")) {
+            if (hsqldb) {
                 c.createStatement().execute("SHUTDOWN");
             }
         }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Load benchmark of the webhook intake, over loopback, on the embedded HSQLDB (durable commits).
+# Load benchmark of the webhook intake, over loopback, on the embedded HSQLDB or PostgreSQL (durable
+# commits).
 #
 #   bench/webhooks.sh                       # the whole benchmark (about 13 minutes on 2 cores)
 #   LATE=0 bench/webhooks.sh                # without the 180 s figures (about 6 minutes)
@@ -18,9 +19,10 @@
 #   BENCH_DB=postgresql bench/webhooks.sh   # on PostgreSQL instead of the embedded HSQLDB: a fresh
 #                                           # database for each bundle (dropped at the end) on
 #                                           # BENCH_PG_HOST:BENCH_PG_PORT (127.0.0.1:5432) as
-#                                           # BENCH_PG_USER (postgres; PGPASSWORD if it needs one).
-#                                           # The server runs on the same cores; the CPU per event
-#                                           # is the bundle's alone.
+#                                           # BENCH_PG_USER (postgres), with psql; a password goes
+#                                           # in an exported PGPASSWORD (~/.pgpass reaches psql
+#                                           # only, not the bundle). The server runs on the same
+#                                           # cores; the CPU per event is the bundle's alone.
 #
 # Every figure is RUNS runs of DURATION with wrk -t2 -cCONNECTIONS, unique events, after a warm-up
 # of the bundle it measures, each bundle started fresh. Each run reports events/s, latency, and the
@@ -35,6 +37,7 @@
 # 5. durability: bench/DurabilityCheck.java posts unique events, the bundle is killed with SIGKILL
 #    mid-load, and every acknowledged event must be in the database afterwards.
 set -euo pipefail
+shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
 
 RUNS=${RUNS:-3}
@@ -52,6 +55,10 @@ PG_HOST=${BENCH_PG_HOST:-127.0.0.1}
 PG_PORT=${BENCH_PG_PORT:-5432}
 PG_USER=${BENCH_PG_USER:-postgres}
 case "$DB" in hsqldb|postgresql) ;; *) echo "BENCH_DB must be hsqldb or postgresql"; exit 2 ;; esac
+if [ "$DB" = postgresql ]; then
+  command -v psql >/dev/null || { echo "BENCH_DB=postgresql needs psql"; exit 2; }
+  export SPRING_DATASOURCE_PASSWORD=${PGPASSWORD:-}
+fi
 export BENCH_TOKEN=bench-token
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
@@ -63,17 +70,18 @@ fi
 WORK=$(mktemp -d)
 PID=
 PG_DATABASES=()
-pg() { PGOPTIONS='-c client_min_messages=warning' psql -q -v ON_ERROR_STOP=1 -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres "$@" > /dev/null; }
+pg() { PGOPTIONS='-c client_min_messages=warning' psql -w -q -v ON_ERROR_STOP=1 -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres "$@"; }
 cleanup() {
+  set +e
   [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
-  for name in "${PG_DATABASES[@]}"; do pg -c "DROP DATABASE IF EXISTS $name" || true; done
+  for name in "${PG_DATABASES[@]}"; do pg -c "DROP DATABASE IF EXISTS $name" > /dev/null; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-pg_database() { # $1: data dir; prints the name of the fresh PostgreSQL database for it
-  local name; name=$(basename "$1"); name=bench_${name//[^a-z0-9]/_}
-  pg -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name"
+pg_database() { # $1: data dir; prints the name of a new PostgreSQL database for it (this run's own)
+  local name; name=$(basename "$1"); name=bench_$$_${name//[^a-z0-9]/_}
+  pg -c "CREATE DATABASE $name" > /dev/null || { echo "psql: cannot create database $name on $PG_HOST:$PG_PORT as $PG_USER" >&2; return 1; }
   echo "$name"
 }
 
@@ -86,7 +94,7 @@ start_bundle() { # $1: data dir, rest: extra arguments (the build: $RUN_JAR, els
     db=(--spring.datasource.url="jdbc:postgresql://$PG_HOST:$PG_PORT/$name" --spring.datasource.username="$PG_USER")
   fi
   # shellcheck disable=SC2086 # JVM options are words
-  BRIDGE_DATA_DIR=$data BRIDGE_WEBHOOKS_ITERABLE_TOKEN=bench-token SPRING_DATASOURCE_PASSWORD=${PGPASSWORD:-} \
+  BRIDGE_DATA_DIR=$data BRIDGE_WEBHOOKS_ITERABLE_TOKEN=bench-token \
     java ${RUN_JVM:-$JVM} -jar "${RUN_JAR:-$JAR}" --server.port=$PORT --logging.level.root=WARN "${db[@]}" "$@" > "$WORK/bundle.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 120); do
@@ -158,6 +166,11 @@ BEFORE=${BEFORE_JAR:-}${BEFORE_JVM:-}
 before() { [ -z "$BEFORE" ] || RUN_JAR=${BEFORE_JAR:-$JAR} RUN_JVM=${BEFORE_JVM:-$JVM} measure "before-$1" "${@:2}"; }
 echo "== webhook intake, wrk -t2 -c$CONNECTIONS, $RUNS x $DURATION per figure, $(nproc) cores, $DB, durable commits, JVM: $JVM"
 [ -n "$BEFORE" ] && echo "   before: ${BEFORE_JAR:-this build}, JVM: ${BEFORE_JVM:-$JVM}"
+if [ "$DB" = postgresql ]; then
+  PG_SETTINGS=$(pg -At -c "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) FROM pg_settings
+    WHERE name IN ('server_version', 'fsync', 'synchronous_commit', 'shared_buffers')")
+  echo "   PostgreSQL: $PG_SETTINGS"
+fi
 before ceiling wrong-token 1 no
 measure ceiling wrong-token 1 yes
 before accepted bench-token 1 no
@@ -195,7 +208,7 @@ echo "bundle killed with SIGKILL mid-load"
 wait $LOADER
 if [ "$DB" = postgresql ]; then
   java -Ddb.user="$PG_USER" -cp "$DRIVER_JAR" bench/DurabilityCheck.java verify \
-    "jdbc:postgresql://$PG_HOST:$PG_PORT/bench_data_kill" "$WORK/acked"
+    "jdbc:postgresql://$PG_HOST:$PG_PORT/${PG_DATABASES[-1]}" "$WORK/acked"
 else
   java -cp "$DRIVER_JAR" bench/DurabilityCheck.java verify "jdbc:hsqldb:file:$WORK/data-kill/bridge" "$WORK/acked"
 fi
