@@ -263,7 +263,8 @@ public class EventStore implements SmartLifecycle {
                     storedPerTable.merge(entry.getKey(), inserted ? 1 : 0, Integer::sum);
                     if (fresh != null && inserted) {
                         Row row = written.get(i);
-                        fresh.add(new StoredEventsListener.StoredEvent(row.table, row.event.dedupKey(), row.event.receivedAt()));
+                        fresh.add(new StoredEventsListener.StoredEvent(row.table, row.event.dedupKey(), row.event.receivedAt(),
+                                row.event.eventMonth(), row.event.userKey()));
                     }
                 }
             }

@@ -13,8 +13,8 @@ import java.util.List;
  */
 public interface StoredEventsListener {
 
-    /** One event the transaction stores: its table, its dedup key, when it arrived. */
-    record StoredEvent(String table, String dedupKey, Instant receivedAt) {
+    /** One event the transaction stores: its table, its dedup key, when it arrived, its UTC month (yyyy-MM) and user. */
+    record StoredEvent(String table, String dedupKey, Instant receivedAt, String eventMonth, String userKey) {
     }
 
     /** Inside the storing transaction, before its commit; an exception rolls the whole transaction back. */

@@ -4,6 +4,7 @@ import static io.bridge.support.Waiting.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.bridge.webhooks.MonthUsers;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -55,11 +56,14 @@ public abstract class BridgeHttpTest {
     protected DataSource dataSource;
     @Autowired
     protected CamelContext camelContext;
+    @Autowired
+    private MonthUsers monthUsers;
 
     @BeforeEach
     void startFromEmptyState() {
         database().inject(FaultInjectingDataSource.Fault.NONE);
         BridgeTables.empty(jdbc);
+        monthUsers.forget(); // month_users was emptied behind its back
         StandIns.resetAll();
     }
 

@@ -318,6 +318,20 @@ class IterableWebhookIntakeTest extends BridgeHttpTest {
         assertThat(count("billable_events")).as("rolled back, not acknowledged").isZero();
     }
 
+    /** The writer remembers a user once their row is committed, not before: Iterable's retry still counts them. */
+    @Test
+    void aUserOfARolledBackDeliveryIsCountedWhenItIsRetried() {
+        String open = event("emailOpen", "a@x.com", "m1", "2026-11-01 00:00:00 +00:00");
+        database().inject(Fault.COMMIT_FAILS);
+        assertThat(deliver(open).statusCode()).isEqualTo(503);
+        database().inject(Fault.NONE);
+
+        assertThat(deliver(open).statusCode()).isEqualTo(200);
+
+        assertThat(jdbc.queryForList("SELECT user_key FROM month_users", String.class)).containsExactly("a@x.com");
+        assertThat(json(get("/api/mtu?month=2026-11")).get("monthlyTrackedUsers").asInt()).isEqualTo(1);
+    }
+
     /**
      * The group commit: deliveries that arrive while a commit is going share the next one, and each
      * is answered with its own counts. The first commit is held until half the senders' first
@@ -387,6 +401,32 @@ class IterableWebhookIntakeTest extends BridgeHttpTest {
 
         JsonNode empty = json(get("/api/mtu?month=2025-01"));
         assertThat(empty.get("monthlyTrackedUsers").asInt()).isZero();
+
+        // the users the report counts: each once per month and kind, however many events they had
+        assertThat(jdbc.query("SELECT event_month, billable, user_key FROM month_users ORDER BY event_month, billable, user_key",
+                (row, i) -> row.getString(1) + (row.getBoolean(2) ? " billable " : " exempt ") + row.getString(3))).containsExactly(
+                "2026-10 billable c@x.com",
+                "2026-11 exempt a@x.com", "2026-11 exempt b@x.com",
+                "2026-11 billable a@x.com", "2026-11 billable d@x.com", "2026-11 billable u-7");
+    }
+
+    /** A delivery that repeats a stored event is committed again with a MERGE: its new users count too. */
+    @Test
+    void aUserFirstSeenBesideARedeliveredEventIsCounted() {
+        String stored = event("emailOpen", "a@x.com", "1", "2026-11-01 09:00:00 +00:00");
+        assertThat(deliver(stored).statusCode()).isEqualTo(200);
+
+        HttpResponse<String> response = deliver("[" + stored + ","
+                + event("emailClick", "e@x.com", "2", "2026-11-05 09:00:00 +00:00") + ","
+                + event("pushSend", "f@x.com", "3", "2026-11-05 09:00:00 +00:00") + "]");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(json(response).get("stored").asInt()).isEqualTo(2);
+        assertThat(json(response).get("duplicates").asInt()).isEqualTo(1);
+        JsonNode november = json(get("/api/mtu?month=2026-11"));
+        assertThat(november.get("monthlyTrackedUsers").asInt()).isEqualTo(2); // a, e
+        assertThat(november.get("billableEvents").asInt()).isEqualTo(2);
+        assertThat(november.get("exemptOnlyUsers").asInt()).isEqualTo(1); // f
     }
 
     @Test
