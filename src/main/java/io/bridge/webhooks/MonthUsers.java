@@ -15,18 +15,18 @@ import org.springframework.stereotype.Component;
  * the table has that row already. So the event tables need no index on their users, whose inserts
  * land at random places; this one grows by a row per user and month, not per event.
  *
- * <p>A user seen in a transaction that committed is remembered, so the next events of that user
- * cost no statement at all; up to {@link #REMEMBERED} users, then the memory starts again empty.
- * (Measured: without this memory, a statement per transaction halved the single-event intake.)
- * Each replica remembers on its own: two replicas storing the first events of a user in the same
- * month at the same moment may both add the row, and the report counts distinct users. Rows
- * deleted from month_users while the bridge runs come back only for users it does not remember:
- * call {@link #forget()} after such a delete.
+ * <p>A user, month and kind seen in a transaction that committed is remembered, so the next events
+ * of that user cost no statement at all; up to {@link #REMEMBERED} of them, then the memory starts
+ * again empty. (Measured: a lookup per transaction instead halved the single-event intake.) Each
+ * replica remembers on its own: two replicas storing the first events of a user in the same month
+ * at the same moment may both add the row, and the report counts distinct users. Rows deleted from
+ * month_users while the bridge runs come back only for users it does not remember: restart it
+ * after such a delete, or call {@link #forget()} (as the tests do when they empty the tables).
  */
 @Component
 public class MonthUsers implements StoredEventsListener {
 
-    /** About 100 bytes each: at most ~20 MB of the heap. */
+    /** Entries (user, month, kind): about 100 bytes of heap each for a typical email, some 20 MB in all; up to ~700 for the longest non-Latin keys. */
     static final int REMEMBERED = 200_000;
 
     private static final String ADD = "INSERT INTO month_users (event_month, billable, user_key) "

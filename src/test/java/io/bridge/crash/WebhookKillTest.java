@@ -129,11 +129,20 @@ class WebhookKillTest {
         second.close(); // a clean stop, so that this JVM can open the files
 
         Map<String, Integer> stored = new HashMap<>();
+        List<String> uncounted = new ArrayList<>();
         try (Connection db = DriverManager.getConnection("jdbc:hsqldb:file:" + data.resolve("bridge") + ";shutdown=true", "SA", "")) {
             for (String table : List.of("exempt_events", "billable_events")) {
                 try (ResultSet rows = db.createStatement().executeQuery("SELECT message_id FROM " + table)) {
                     while (rows.next()) {
                         stored.merge(rows.getString(1), 1, Integer::sum);
+                    }
+                }
+                // every stored event's user is in month_users: they were committed together
+                try (ResultSet rows = db.createStatement().executeQuery("SELECT event_month, user_key FROM " + table
+                        + " EXCEPT SELECT event_month, user_key FROM month_users WHERE billable = "
+                        + table.equals("billable_events"))) {
+                    while (rows.next()) {
+                        uncounted.add(table + " " + rows.getString(1) + " " + rows.getString(2));
                     }
                 }
             }
@@ -154,6 +163,7 @@ class WebhookKillTest {
         assertThat(lost).as("acknowledged deliveries (of %d, %d events) missing after the kill", acked.size(), ackedEvents).isEmpty();
         assertThat(torn).as("deliveries stored in part").isEmpty();
         assertThat(stored).as("each event stored once").allSatisfy((id, times) -> assertThat(times).isOne());
+        assertThat(uncounted).as("users of stored events missing from month_users").isEmpty();
     }
 
     private BridgeProcess start(String log) throws Exception {

@@ -410,6 +410,19 @@ class IterableWebhookIntakeTest extends BridgeHttpTest {
                 "2026-11 billable a@x.com", "2026-11 billable d@x.com", "2026-11 billable u-7");
     }
 
+    /** Two replicas may both add a user's row for a month (each checked before the other committed): counted once. */
+    @Test
+    void aUserAddedTwiceByTwoReplicasIsCountedOnce() {
+        assertThat(deliver(event("emailOpen", "a@x.com", "1", "2026-11-01 09:00:00 +00:00")).statusCode()).isEqualTo(200);
+        assertThat(deliver(event("emailSend", "b@x.com", "2", "2026-11-01 09:00:00 +00:00")).statusCode()).isEqualTo(200);
+        jdbc.update("INSERT INTO month_users (event_month, billable, user_key) VALUES ('2026-11', TRUE, 'a@x.com')");
+        jdbc.update("INSERT INTO month_users (event_month, billable, user_key) VALUES ('2026-11', FALSE, 'b@x.com')");
+
+        JsonNode november = json(get("/api/mtu?month=2026-11"));
+        assertThat(november.get("monthlyTrackedUsers").asInt()).isEqualTo(1);
+        assertThat(november.get("exemptOnlyUsers").asInt()).isEqualTo(1);
+    }
+
     /** A delivery that repeats a stored event is committed again with a MERGE: its new users count too. */
     @Test
     void aUserFirstSeenBesideARedeliveredEventIsCounted() {

@@ -64,6 +64,25 @@ class MonthUsersMigrationTest {
         assertThat(indexes("exempt_events")).contains("ix_exempt_events_month").doesNotContain("ix_exempt_events_month_user");
     }
 
+    /** The embedded database commits at each CREATE INDEX: a start cut short there leaves part of V15_1 behind. */
+    @Test
+    void anUpgradeCutShortIsCompletedByTheNextStart() throws SQLException {
+        migrate("15");
+        JdbcTemplate jdbc = new JdbcTemplate(db);
+        store(jdbc, "billable_events", "k1", "2026-11", "a@x.com");
+        store(jdbc, "exempt_events", "k2", "2026-11", "b@x.com");
+        // what V15_1 had done when the start was cut short
+        jdbc.update("INSERT INTO month_users (event_month, billable, user_key) VALUES ('2026-11', TRUE, 'a@x.com')");
+        jdbc.execute("CREATE INDEX ix_billable_events_month ON billable_events (event_month)");
+        jdbc.execute("DROP INDEX ix_billable_events_month_user");
+
+        migrate(null);
+
+        assertThat(monthUsers(jdbc)).containsExactly("2026-11 exempt b@x.com", "2026-11 billable a@x.com");
+        assertThat(indexes("billable_events")).contains("ix_billable_events_month").doesNotContain("ix_billable_events_month_user");
+        assertThat(indexes("exempt_events")).contains("ix_exempt_events_month").doesNotContain("ix_exempt_events_month_user");
+    }
+
     private void migrate(String target) {
         if (db == null) {
             open();
@@ -89,7 +108,7 @@ class MonthUsersMigrationTest {
             new JdbcTemplate(db).execute("CREATE SCHEMA " + schema);
             new JdbcTemplate(db).execute("SET search_path TO " + schema);
         } else {
-            db = new SingleConnectionDataSource("jdbc:hsqldb:mem:month-users-" + UUID.randomUUID() + ";hsqldb.tx=mvcc;shutdown=true",
+            db = new SingleConnectionDataSource("jdbc:hsqldb:mem:month-users-" + UUID.randomUUID() + ";hsqldb.tx=mvcc;sql.pad_space=false;shutdown=true",
                     "SA", "", true);
         }
     }
