@@ -3,8 +3,9 @@ package io.bridge.webhooks;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.List;
 import java.util.Set;
 import org.springframework.stereotype.Component;
@@ -16,12 +17,13 @@ import org.springframework.stereotype.Component;
  * land at random places; this one grows by a row per user and month, not per event.
  *
  * <p>A user, month and kind seen in a transaction that committed is remembered, so the next events
- * of that user cost no statement at all; up to {@link #REMEMBERED} of them, then the memory starts
- * again empty. (Measured: a lookup per transaction instead halved the single-event intake.) Each
- * replica remembers on its own: two replicas storing the first events of a user in the same month
- * at the same moment may both add the row, and the report counts distinct users. Rows deleted from
- * month_users while the bridge runs come back only for users it does not remember: restart it
- * after such a delete, or call {@link #forget()} (as the tests do when they empty the tables).
+ * of that user cost no statement at all: the {@link #REMEMBERED} seen last (those of past months,
+ * seen no more, make way first). (Measured: a lookup per transaction instead halved the
+ * single-event intake.) Each replica remembers on its own: two replicas storing the first events
+ * of a user in the same month at the same moment may both add the row, and the report counts
+ * distinct users. Rows deleted from month_users while the bridge runs come back only for users it
+ * does not remember: restart it after such a delete, or call {@link #forget()} (as the tests do
+ * when they empty the tables).
  */
 @Component
 public class MonthUsers implements StoredEventsListener {
@@ -33,12 +35,26 @@ public class MonthUsers implements StoredEventsListener {
             + "SELECT CAST(? AS CHAR(7)), CAST(? AS BOOLEAN), CAST(? AS VARCHAR(320)) FROM (VALUES (0)) AS one(x) "
             + "WHERE NOT EXISTS (SELECT 1 FROM month_users WHERE event_month = ? AND billable = ? AND user_key = ?)";
 
-    /** Users in committed transactions; only the writer thread touches these. */
-    private final Set<String> remembered = new HashSet<>();
+    /** Users in committed transactions, the one seen longest ago first; only the writer thread touches these. */
+    private final Map<String, Boolean> remembered;
     /** Users added by the transaction now open, remembered once it commits. */
     private final Set<String> adding = new LinkedHashSet<>();
     /** Set by {@link #forget()} on any thread; the writer empties its memory before its next transaction. */
     private volatile boolean forget;
+
+    public MonthUsers() {
+        this(REMEMBERED);
+    }
+
+    /** Remembering at most {@code capacity} users. */
+    MonthUsers(int capacity) {
+        remembered = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                return size() > capacity;
+            }
+        };
+    }
 
     /** Makes the next transactions look every user up in month_users again (its rows were deleted). */
     public void forget() {
@@ -54,7 +70,7 @@ public class MonthUsers implements StoredEventsListener {
         adding.clear();
         for (StoredEvent event : events) {
             String user = key(event);
-            if (!remembered.contains(user)) {
+            if (remembered.get(user) == null) { // get, not containsKey: a hit makes the user the latest seen
                 adding.add(user);
             }
         }
@@ -80,10 +96,9 @@ public class MonthUsers implements StoredEventsListener {
 
     @Override
     public void stored(int events) {
-        if (remembered.size() + adding.size() > REMEMBERED) {
-            remembered.clear();
+        for (String user : adding) {
+            remembered.put(user, Boolean.TRUE);
         }
-        remembered.addAll(adding);
         adding.clear();
     }
 
