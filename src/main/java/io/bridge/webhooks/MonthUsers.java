@@ -5,8 +5,8 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
-import java.util.Map;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.springframework.stereotype.Component;
 
@@ -36,9 +36,9 @@ public class MonthUsers implements StoredEventsListener {
             + "WHERE NOT EXISTS (SELECT 1 FROM month_users WHERE event_month = ? AND billable = ? AND user_key = ?)";
 
     /** Users in committed transactions, the one seen longest ago first; only the writer thread touches these. */
-    private final Map<String, Boolean> remembered;
+    private final Map<UserMonth, Boolean> remembered;
     /** Users added by the transaction now open, remembered once it commits. */
-    private final Set<String> adding = new LinkedHashSet<>();
+    private final Set<UserMonth> adding = new LinkedHashSet<>();
     /** Set by {@link #forget()} on any thread; the writer empties its memory before its next transaction. */
     private volatile boolean forget;
 
@@ -50,7 +50,7 @@ public class MonthUsers implements StoredEventsListener {
     MonthUsers(int capacity) {
         remembered = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
-            protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<UserMonth, Boolean> eldest) {
                 return size() > capacity;
             }
         };
@@ -69,7 +69,7 @@ public class MonthUsers implements StoredEventsListener {
         }
         adding.clear();
         for (StoredEvent event : events) {
-            String user = key(event);
+            UserMonth user = new UserMonth(event.eventMonth(), event.table().equals("billable_events"), event.userKey());
             if (remembered.get(user) == null) { // get, not containsKey: a hit makes the user the latest seen
                 adding.add(user);
             }
@@ -78,16 +78,13 @@ public class MonthUsers implements StoredEventsListener {
             return;
         }
         try (PreparedStatement add = connection.prepareStatement(ADD)) {
-            for (String user : adding) {
-                String month = user.substring(0, 7);
-                boolean billable = user.charAt(7) == 'b';
-                String userKey = user.substring(8);
-                add.setString(1, month);
-                add.setBoolean(2, billable);
-                add.setString(3, userKey);
-                add.setString(4, month);
-                add.setBoolean(5, billable);
-                add.setString(6, userKey);
+            for (UserMonth user : adding) {
+                add.setString(1, user.month());
+                add.setBoolean(2, user.billable());
+                add.setString(3, user.userKey());
+                add.setString(4, user.month()); // the same, for NOT EXISTS
+                add.setBoolean(5, user.billable());
+                add.setString(6, user.userKey());
                 add.addBatch();
             }
             add.executeBatch();
@@ -96,14 +93,13 @@ public class MonthUsers implements StoredEventsListener {
 
     @Override
     public void stored(int events) {
-        for (String user : adding) {
+        for (UserMonth user : adding) {
             remembered.put(user, Boolean.TRUE);
         }
         adding.clear();
     }
 
-    /** yyyy-MM, then b (billable) or e (exempt), then the user. */
-    private static String key(StoredEvent event) {
-        return event.eventMonth() + (event.table().equals("billable_events") ? 'b' : 'e') + event.userKey();
+    /** A row of month_users: the UTC month (yyyy-MM), billable or exempt, the user. */
+    private record UserMonth(String month, boolean billable, String userKey) {
     }
 }
