@@ -13,6 +13,9 @@
 #                                           # figures, each right before this one's, and prints
 #                                           # now / before (both read this checkout's routes/);
 #                                           # about 4 minutes more
+#   BEFORE_JAR=earlier.jar BEFORE_DIR=../earlier-checkout bench/webhooks.sh
+#                                           # the same, the earlier build reading its own
+#                                           # application.yaml and routes/ (for a change to them)
 #   BEFORE_JVM="-Xmx512m -XX:+UseG1GC" bench/webhooks.sh
 #                                           # the same, for this build under these JVM options
 #                                           # (they replace BENCH_JVM's: give the heap too)
@@ -85,7 +88,8 @@ pg_database() { # $1: data dir; prints the name of a new PostgreSQL database for
   echo "$name"
 }
 
-start_bundle() { # $1: data dir, rest: extra arguments (the build: $RUN_JAR, else $JAR; JVM options: $RUN_JVM, else $JVM)
+start_bundle() { # $1: data dir, rest: extra arguments (the build: $RUN_JAR, else $JAR; JVM options: $RUN_JVM, else $JVM;
+                 # the folder it runs in, with its application.yaml and routes/: $RUN_DIR, else this checkout)
   local data=$1; shift
   local db=()
   if [ "$DB" = postgresql ]; then
@@ -94,8 +98,9 @@ start_bundle() { # $1: data dir, rest: extra arguments (the build: $RUN_JAR, els
     db=(--spring.datasource.url="jdbc:postgresql://$PG_HOST:$PG_PORT/$name" --spring.datasource.username="$PG_USER")
   fi
   # shellcheck disable=SC2086 # JVM options are words
-  BRIDGE_DATA_DIR=$data BRIDGE_WEBHOOKS_ITERABLE_TOKEN=bench-token \
-    java ${RUN_JVM:-$JVM} -jar "${RUN_JAR:-$JAR}" --server.port=$PORT --logging.level.root=WARN "${db[@]}" "$@" > "$WORK/bundle.log" 2>&1 &
+  local jar; jar=$(realpath "${RUN_JAR:-$JAR}")
+  (cd "${RUN_DIR:-.}" && BRIDGE_DATA_DIR=$data BRIDGE_WEBHOOKS_ITERABLE_TOKEN=bench-token \
+    exec java ${RUN_JVM:-$JVM} -jar "$jar" --server.port=$PORT --logging.level.root=WARN "${db[@]}" "$@") > "$WORK/bundle.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 120); do
     curl -sf -o /dev/null -X POST "http://127.0.0.1:$PORT/webhooks/iterable" -H 'Content-Type: application/json' \
@@ -163,9 +168,9 @@ measure() { # $1: label, $2: token, $3: events per request, $4: late too (yes/no
 # "before": an earlier build, or this one under other JVM options, each figure right before this
 # build's (always first: alternate bundles by hand to rule out drift during the run)
 BEFORE=${BEFORE_JAR:-}${BEFORE_JVM:-}
-before() { [ -z "$BEFORE" ] || RUN_JAR=${BEFORE_JAR:-$JAR} RUN_JVM=${BEFORE_JVM:-$JVM} measure "before-$1" "${@:2}"; }
+before() { [ -z "$BEFORE" ] || RUN_JAR=${BEFORE_JAR:-$JAR} RUN_JVM=${BEFORE_JVM:-$JVM} RUN_DIR=${BEFORE_DIR:-.} measure "before-$1" "${@:2}"; }
 echo "== webhook intake, wrk -t2 -c$CONNECTIONS, $RUNS x $DURATION per figure, $(nproc) cores, $DB, durable commits, JVM: $JVM"
-[ -n "$BEFORE" ] && echo "   before: ${BEFORE_JAR:-this build}, JVM: ${BEFORE_JVM:-$JVM}"
+[ -n "$BEFORE" ] && echo "   before: ${BEFORE_JAR:-this build}, JVM: ${BEFORE_JVM:-$JVM}, routes: ${BEFORE_DIR:-this checkout}"
 if [ "$DB" = postgresql ]; then
   PG_SETTINGS=$(pg -At -c "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) FROM pg_settings
     WHERE name IN ('server_version', 'fsync', 'synchronous_commit', 'shared_buffers')")
