@@ -6,11 +6,12 @@ import org.apache.camel.Exchange;
 import org.springframework.stereotype.Component;
 
 /**
- * The headers a webhook delivery brings into its route (Camel's servlet, /webhooks/*): its
- * Content-Type and Content-Encoding, which say how to read the body; no other request header and
- * no query parameter becomes a message header. So a caller cannot set a header a route reads
- * (eventTable, eventSource, Camel's own), and nothing of a request reaches an answer or a log
- * line through the message. Answers are filtered as {@link ResponseHeaderPolicy} filters them.
+ * What of a webhook delivery's own headers and query parameters enters its route's message
+ * (Camel's servlet, /webhooks/*): Content-Type and Content-Encoding, which say how to read the
+ * body, and nothing else. Camel's servlet adds its own description of the request beside them
+ * (CamelHttpMethod, CamelHttpPath, ...), never sent back. So a caller cannot set a header a route
+ * reads, and nothing else of a request reaches an answer or a log line through the message.
+ * Answers are filtered as {@link ResponseHeaderPolicy} filters them.
  */
 @Component("webhookHeaderPolicy")
 public class WebhookHeaderPolicy extends ResponseHeaderPolicy {

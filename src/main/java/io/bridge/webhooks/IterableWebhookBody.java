@@ -41,7 +41,7 @@ public class IterableWebhookBody {
     static final int KEPT_OF_OVERSIZE = 64 * 1024;
     /** Exchange property: the delivery's text, kept in rejected_webhooks should a later step refuse it. */
     public static final String PAYLOAD = "webhookPayload";
-    /** Exchange property: the delivery's Content-Encoding (the route drops the header: Camel's servlet would compress the answer). */
+    /** Exchange property: the delivery's Content-Encoding (the route drops the header, which would compress the answer). */
     public static final String CONTENT_ENCODING = "webhookContentEncoding";
 
     private final int maxPayloadBytes;
