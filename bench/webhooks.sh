@@ -15,7 +15,8 @@
 #                                           # about 4 minutes more
 #   BEFORE_JAR=earlier.jar BEFORE_DIR=../earlier-checkout bench/webhooks.sh
 #                                           # the same, the earlier build reading its own
-#                                           # application.yaml and routes/ (for a change to them)
+#                                           # application.yaml and routes/ (for a change to them;
+#                                           # a relative path starts at this checkout's root)
 #   BEFORE_JVM="-Xmx512m -XX:+UseG1GC" bench/webhooks.sh
 #                                           # the same, for this build under these JVM options
 #                                           # (they replace BENCH_JVM's: give the heap too)
@@ -97,8 +98,8 @@ start_bundle() { # $1: data dir, rest: extra arguments (the build: $RUN_JAR, els
     PG_DATABASES+=("$name")
     db=(--spring.datasource.url="jdbc:postgresql://$PG_HOST:$PG_PORT/$name" --spring.datasource.username="$PG_USER")
   fi
-  # shellcheck disable=SC2086 # JVM options are words
   local jar; jar=$(realpath "${RUN_JAR:-$JAR}")
+  # shellcheck disable=SC2086 # JVM options are words
   (cd "${RUN_DIR:-.}" && BRIDGE_DATA_DIR=$data BRIDGE_WEBHOOKS_ITERABLE_TOKEN=bench-token \
     exec java ${RUN_JVM:-$JVM} -jar "$jar" --server.port=$PORT --logging.level.root=WARN "${db[@]}" "$@") > "$WORK/bundle.log" 2>&1 &
   PID=$!
