@@ -10,7 +10,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.InputStream;
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -131,9 +130,9 @@ public class Forwarder implements StoredEventsListener {
     // --- the intake's transaction ---------------------------------------------------------------
 
     @Override
-    public void storing(Connection connection, List<StoredEvent> events) throws SQLException {
+    public void storing(Statements statements, List<StoredEvent> events) throws SQLException {
         if (on) {
-            outbox.queue(connection, events);
+            outbox.queue(statements, events);
         }
     }
 

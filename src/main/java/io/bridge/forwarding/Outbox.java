@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
 import io.bridge.webhooks.StoredEventsListener.StoredEvent;
+import io.bridge.webhooks.StoredEventsListener.Statements;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.stereotype.Component;
@@ -79,29 +80,37 @@ public class Outbox {
         return read.append(" ORDER BY 1").toString();
     }
 
+    /** Per event table: the outbox row of one event it stores, pointing at the event's row. */
+    private static final Map<String, String> QUEUE = TABLES.stream()
+            .collect(java.util.stream.Collectors.toMap(table -> table, Outbox::queueFrom));
+
+    private static String queueFrom(String table) {
+        return "INSERT INTO forwarding_outbox (event_table, dedup_key, event_id, queued_at, lease_until) SELECT '"
+                + table + "', e.dedup_key, e.id, ?, ? FROM " + table + " e WHERE e.dedup_key = ?";
+    }
+
     /**
      * Inside the intake's transaction: one batched insert per event table of the outbox rows of the
      * events it stores, each pointing at its event's row (just written, so the lookup is in cache).
+     * The statements are the writer's, kept from one transaction to the next.
      */
-    void queue(Connection connection, List<StoredEvent> events) throws SQLException {
+    void queue(Statements statements, List<StoredEvent> events) throws SQLException {
         for (String table : TABLES) {
-            try (PreparedStatement insert = connection.prepareStatement("INSERT INTO forwarding_outbox (event_table, dedup_key, "
-                    + "event_id, queued_at, lease_until) SELECT '" + table + "', e.dedup_key, e.id, ?, ? FROM " + table
-                    + " e WHERE e.dedup_key = ?")) {
-                int rows = 0;
-                for (StoredEvent event : events) {
-                    if (event.table().equals(table)) {
-                        OffsetDateTime at = event.receivedAt().atOffset(ZoneOffset.UTC);
-                        insert.setObject(1, at);
-                        insert.setObject(2, at);
-                        insert.setString(3, event.dedupKey());
-                        insert.addBatch();
-                        rows++;
+            PreparedStatement insert = null;
+            for (StoredEvent event : events) {
+                if (event.table().equals(table)) {
+                    if (insert == null) {
+                        insert = statements.prepare(QUEUE.get(table));
                     }
+                    OffsetDateTime at = event.receivedAt().atOffset(ZoneOffset.UTC);
+                    insert.setObject(1, at);
+                    insert.setObject(2, at);
+                    insert.setString(3, event.dedupKey());
+                    insert.addBatch();
                 }
-                if (rows > 0) {
-                    insert.executeBatch();
-                }
+            }
+            if (insert != null) {
+                insert.executeBatch();
             }
         }
     }

@@ -235,12 +235,7 @@ public class EventStore implements SmartLifecycle {
         try {
             for (int d = 0; d < batch.size(); d++) {
                 for (Row row : batch.get(d).rows) {
-                    String statement = sql.get(row.table);
-                    PreparedStatement insert = statements.get(statement);
-                    if (insert == null) {
-                        insert = connection.prepareStatement(statement);
-                        statements.put(statement, insert);
-                    }
+                    PreparedStatement insert = prepared(connection, sql.get(row.table));
                     bind(insert, row);
                     insert.addBatch();
                     owners.computeIfAbsent(row.table, t -> new ArrayList<>()).add(d);
@@ -270,7 +265,7 @@ public class EventStore implements SmartLifecycle {
             }
             if (fresh != null && !fresh.isEmpty()) {
                 for (StoredEventsListener listener : listeners) {
-                    listener.storing(connection, fresh);
+                    listener.storing(statement -> prepared(connection, statement), fresh);
                 }
             }
             connection.commit();
@@ -294,6 +289,16 @@ public class EventStore implements SmartLifecycle {
             release();
             throw e;
         }
+    }
+
+    /** The statement kept on the writer's connection, prepared the first time it is asked for. */
+    private PreparedStatement prepared(Connection connection, String sql) throws SQLException {
+        PreparedStatement statement = statements.get(sql);
+        if (statement == null) {
+            statement = connection.prepareStatement(sql);
+            statements.put(sql, statement);
+        }
+        return statement;
     }
 
     /** The writer's connection, from the pool when it holds none (or has held one for {@link #HOLD_CONNECTION}). */

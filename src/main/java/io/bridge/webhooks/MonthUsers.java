@@ -1,6 +1,5 @@
 package io.bridge.webhooks;
 
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.LinkedHashMap;
@@ -62,7 +61,7 @@ public class MonthUsers implements StoredEventsListener {
     }
 
     @Override
-    public void storing(Connection connection, List<StoredEvent> events) throws SQLException {
+    public void storing(Statements statements, List<StoredEvent> events) throws SQLException {
         if (forget) {
             forget = false;
             remembered.clear();
@@ -77,18 +76,17 @@ public class MonthUsers implements StoredEventsListener {
         if (adding.isEmpty()) {
             return;
         }
-        try (PreparedStatement add = connection.prepareStatement(ADD)) {
-            for (UserMonth user : adding) {
-                add.setString(1, user.month());
-                add.setBoolean(2, user.billable());
-                add.setString(3, user.userKey());
-                add.setString(4, user.month()); // the same, for NOT EXISTS
-                add.setBoolean(5, user.billable());
-                add.setString(6, user.userKey());
-                add.addBatch();
-            }
-            add.executeBatch();
+        PreparedStatement add = statements.prepare(ADD);
+        for (UserMonth user : adding) {
+            add.setString(1, user.month());
+            add.setBoolean(2, user.billable());
+            add.setString(3, user.userKey());
+            add.setString(4, user.month()); // the same, for NOT EXISTS
+            add.setBoolean(5, user.billable());
+            add.setString(6, user.userKey());
+            add.addBatch();
         }
+        add.executeBatch();
     }
 
     @Override

@@ -1,6 +1,6 @@
 package io.bridge.webhooks;
 
-import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
@@ -17,8 +17,18 @@ public interface StoredEventsListener {
     record StoredEvent(String table, String dedupKey, Instant receivedAt, String eventMonth, String userKey) {
     }
 
+    /**
+     * The storing transaction's statements: one prepared on the writer's connection is kept for
+     * its next transactions (HSQLDB compiles a statement each time one is prepared) and closed by
+     * the writer, never by a listener.
+     */
+    @FunctionalInterface
+    interface Statements {
+        PreparedStatement prepare(String sql) throws SQLException;
+    }
+
     /** Inside the storing transaction, before its commit; an exception rolls the whole transaction back. */
-    void storing(Connection connection, List<StoredEvent> events) throws SQLException;
+    void storing(Statements statements, List<StoredEvent> events) throws SQLException;
 
     /** After the commit of {@code events} new events. */
     void stored(int events);

@@ -34,6 +34,8 @@ public class FaultInjectingDataSource extends DelegatingDataSource {
     private volatile CountDownLatch held = new CountDownLatch(0);
     /** Commits held right now, by the name of the thread that commits (Quartz commits through this DataSource too). */
     private final Map<String, Integer> waiting = new ConcurrentHashMap<>();
+    /** Statements prepared so far, by their SQL. */
+    private final Map<String, Integer> prepares = new ConcurrentHashMap<>();
 
     public FaultInjectingDataSource(DataSource target) {
         super(target);
@@ -42,6 +44,11 @@ public class FaultInjectingDataSource extends DelegatingDataSource {
     /** Commits of the named thread waiting under HELD_COMMIT right now. */
     public int heldCommits(String thread) {
         return waiting.getOrDefault(thread, 0);
+    }
+
+    /** How many statements beginning with {@code sqlStart} were prepared so far, on any connection. */
+    public int prepared(String sqlStart) {
+        return prepares.entrySet().stream().filter(e -> e.getKey().startsWith(sqlStart)).mapToInt(Map.Entry::getValue).sum();
     }
 
     public void inject(Fault fault) {
@@ -84,6 +91,9 @@ public class FaultInjectingDataSource extends DelegatingDataSource {
                         result = method.invoke(real, args);
                     } catch (InvocationTargetException e) {
                         throw e.getCause();
+                    }
+                    if (method.getName().equals("prepareStatement") && args != null && args[0] instanceof String prepared) {
+                        prepares.merge(prepared, 1, Integer::sum);
                     }
                     if (method.getName().equals("prepareStatement") && args != null && args[0] instanceof String sql
                             && EVENT_INSERT.matcher(sql).lookingAt() && result instanceof PreparedStatement statement) {

@@ -79,6 +79,20 @@ class IterableWebhookIntakeTest extends BridgeHttpTest {
         assertThat(count("exempt_events")).isZero();
     }
 
+    /** The writer keeps the statement that adds users to month_users, as it keeps its inserts: HSQLDB compiles each one prepared. */
+    @Test
+    void newUsersInTransactionAfterTransactionReuseOneStatement() {
+        int before = database().prepared("INSERT INTO month_users");
+        for (int i = 0; i < 20; i++) {
+            assertThat(deliver(event("emailOpen", "new-" + i + "@x.com", "m-new-" + i, "2026-11-02 18:51:45 +00:00"))
+                    .statusCode()).isEqualTo(200);
+        }
+
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM month_users", Integer.class)).isEqualTo(20);
+        // 20 transactions with a new user each; prepared again only if the writer's connection fell idle (100 ms)
+        assertThat(database().prepared("INSERT INTO month_users") - before).isLessThanOrEqualTo(10);
+    }
+
     @Test
     void eventTimeComesFromCreatedAtInUtc() {
         deliver(event("emailOpen", "t@x.com", "m1", "2026-12-01 01:30:00 +05:00"));

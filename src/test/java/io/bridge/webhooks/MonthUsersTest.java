@@ -59,7 +59,7 @@ class MonthUsersTest {
     @Test
     void aTransactionThatDidNotCommitLeavesItsUsersUnremembered() throws SQLException {
         MonthUsers users = new MonthUsers(10);
-        users.storing(connection, List.of(billable("a@x.com"))); // rolled back: stored() never comes
+        users.storing(connection::prepareStatement, List.of(billable("a@x.com"))); // rolled back: stored() never comes
         connection.rollback();
         commit(users, billable("b@x.com"));
         jdbc.update("DELETE FROM month_users");
@@ -83,7 +83,7 @@ class MonthUsersTest {
 
     /** What EventStore does: storing in the transaction, then the commit, then stored. */
     private void commit(MonthUsers users, StoredEvent... events) throws SQLException {
-        users.storing(connection, List.of(events));
+        users.storing(connection::prepareStatement, List.of(events));
         connection.commit();
         users.stored(events.length);
     }
