@@ -13,7 +13,9 @@ import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -102,7 +104,7 @@ class HttpEdgeFilter extends OncePerRequestFilter {
             return;
         }
         if (!webhook) {
-            byte[] body = request.getInputStream().readNBytes(maxApiBody + 1);
+            byte[] body = read(request, maxApiBody);
             if (body.length > maxApiBody) {
                 response.setHeader("Connection", "close");
                 Problems.write(response, 413, "payload_too_large", "the request body is larger than " + maxApiBody
@@ -131,11 +133,26 @@ class HttpEdgeFilter extends OncePerRequestFilter {
             return;
         }
         try { // Camel's servlet answers on this thread: the answer is written when the chain returns
-            byte[] body = request.getInputStream().readNBytes(limit + 1);
+            byte[] body = read(request, limit);
             chain.doFilter(new ReadBody(request, body, true), response);
         } finally {
             webhookKibInFlight.release(kib);
         }
+    }
+
+    /**
+     * At most max + 1 bytes of the body (more than max: too large). A body whose Content-Length is
+     * within max is read into an array of that size (the container ends the body there); one
+     * without (chunked) or above max is read in pieces and copied once.
+     */
+    private static byte[] read(HttpServletRequest request, int max) throws IOException {
+        long declared = request.getContentLengthLong();
+        if (declared <= 0 || declared > max) {
+            return request.getInputStream().readNBytes(max + 1);
+        }
+        byte[] body = new byte[(int) declared];
+        int read = request.getInputStream().readNBytes(body, 0, body.length);
+        return read == body.length ? body : Arrays.copyOf(body, read);
     }
 
     private static boolean hasBody(HttpServletRequest request) {
@@ -220,6 +237,33 @@ class HttpEdgeFilter extends OncePerRequestFilter {
                 @Override
                 public int read(byte[] b, int off, int len) {
                     return in.read(b, off, len);
+                }
+
+                // Camel's converters and the webhook beans read the body whole: from the array at
+                // once, not through InputStream's 8 KiB pieces copied together again
+                @Override
+                public byte[] readAllBytes() {
+                    return in.readAllBytes();
+                }
+
+                @Override
+                public byte[] readNBytes(int len) {
+                    if (len < 0) {
+                        throw new IllegalArgumentException("len < 0");
+                    }
+                    byte[] bytes = new byte[Math.min(len, in.available())];
+                    in.readNBytes(bytes, 0, bytes.length);
+                    return bytes;
+                }
+
+                @Override
+                public long transferTo(OutputStream out) throws IOException {
+                    return in.transferTo(out);
+                }
+
+                @Override
+                public int available() {
+                    return in.available();
                 }
 
                 @Override

@@ -111,6 +111,38 @@ class HttpEdgeTest extends BridgeHttpTest {
     }
 
     @Test
+    void aWebhookBodyOfExactlyItsLimitIsReadWholeAndOneByteMoreIs413() {
+        int limit = 1_048_576; // bridge.webhooks.iterable.max-payload-bytes
+        String atLimit = "{" + "a".repeat(limit - 1);
+
+        HttpResponse<String> whole = post("/webhooks/iterable", atLimit, AUTHORIZED);
+        HttpResponse<String> over = post("/webhooks/iterable", atLimit + "a", AUTHORIZED);
+
+        assertThat(whole.statusCode()).as("not JSON, but not too large").isEqualTo(400);
+        assertThat(over.statusCode()).isEqualTo(413);
+        assertThat(jdbc.query("SELECT http_status, LENGTH(payload) FROM rejected_webhooks ORDER BY id",
+                (row, i) -> row.getInt(1) + " kept " + row.getInt(2)))
+                .as("the first kept whole, of the second its first 64 KiB")
+                .containsExactly("400 kept " + limit, "413 kept 65536");
+    }
+
+    @Test
+    void aSmallChunkedDeliveryIsStored() throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(30_000);
+            byte[] event = EVENT.getBytes(StandardCharsets.UTF_8);
+            String request = "POST /webhooks/iterable HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "Authorization: OAuth2 test-webhook-token\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                    + Integer.toHexString(event.length) + "\r\n" + EVENT + "\r\n0\r\n\r\n";
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+            String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+            assertThat(answer).startsWith("HTTP/1.1 200").endsWith("{\"stored\":1,\"duplicates\":0}");
+        }
+        assertThat(jdbc.queryForObject("SELECT email FROM billable_events", String.class)).isEqualTo("edge@x.com");
+    }
+
+    @Test
     void theWebhookTokenCountsOnlyInTheAuthorizationHeader() {
         HttpResponse<String> response = post("/webhooks/iterable?authorization=OAuth2%20test-webhook-token", EVENT, Map.of("Content-Type", "application/json"));
 
