@@ -239,8 +239,8 @@ class HttpEdgeFilter extends OncePerRequestFilter {
                     return in.read(b, off, len);
                 }
 
-                // Camel's converters and the webhook beans read the body whole: from the array at
-                // once, not through InputStream's 8 KiB pieces copied together again
+                // a reader that asks for the whole body (decode-body's readNBytes) gets one copy of
+                // the array's exact size, not InputStream's 8 KiB pieces copied together again
                 @Override
                 public byte[] readAllBytes() {
                     return in.readAllBytes();

@@ -3,6 +3,7 @@ package io.bridge.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.bridge.support.BridgeHttpTest;
+import io.bridge.webhooks.IterableWebhookProperties;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,6 +18,7 @@ import java.util.Map;
 import org.apache.camel.builder.RouteBuilder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -35,6 +37,9 @@ class HttpEdgeTest extends BridgeHttpTest {
     static final String EVENT = "{\"email\":\"edge@x.com\",\"eventName\":\"emailOpen\"}";
     static final Map<String, String> AUTHORIZED = Map.of(
             "Content-Type", "application/json", "Authorization", "OAuth2 test-webhook-token");
+
+    @Autowired
+    IterableWebhookProperties webhooks;
 
     /** A route that fails the way a bug would: the shared http-errors configuration answers it. */
     @TestConfiguration(proxyBeanMethods = false)
@@ -112,7 +117,7 @@ class HttpEdgeTest extends BridgeHttpTest {
 
     @Test
     void aWebhookBodyOfExactlyItsLimitIsReadWholeAndOneByteMoreIs413() {
-        int limit = 1_048_576; // bridge.webhooks.iterable.max-payload-bytes
+        int limit = webhooks.maxPayloadBytes();
         String atLimit = "{" + "a".repeat(limit - 1);
 
         HttpResponse<String> whole = post("/webhooks/iterable", atLimit, AUTHORIZED);
