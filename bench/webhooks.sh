@@ -31,7 +31,9 @@
 # Every figure is RUNS runs of DURATION with wrk -t2 -cCONNECTIONS, unique events, after a warm-up
 # of the bundle it measures, each bundle started fresh. Each run reports events/s, latency, and the
 # bundle's own CPU time per event (user + system, JIT and GC included), a second measure beside
-# events/s.
+# events/s, and the heap it allocated per event (from its GC log; from run to run it varies by a
+# few percent where events/s may vary twofold, so it shows a change in allocation that events/s
+# on a shared machine cannot).
 # 1. the ceiling: the same endpoint refusing every delivery at authentication (wrong token: no body
 #    read, no parsing, no database), after WARMUP and after LATE seconds of that load;
 # 2. accepted: every delivery stored durably before its 200, after WARMUP and after LATE;
@@ -101,7 +103,7 @@ start_bundle() { # $1: data dir, rest: extra arguments (the build: $RUN_JAR, els
   local jar; jar=$(realpath "${RUN_JAR:-$JAR}")
   # shellcheck disable=SC2086 # JVM options are words
   (cd "${RUN_DIR:-.}" && BRIDGE_DATA_DIR=$data BRIDGE_WEBHOOKS_ITERABLE_TOKEN=bench-token \
-    exec java ${RUN_JVM:-$JVM} -jar "$jar" --server.port=$PORT --logging.level.root=WARN "${db[@]}" "$@") > "$WORK/bundle.log" 2>&1 &
+    exec java ${RUN_JVM:-$JVM} -Xlog:gc:file="$WORK/gc.log":uptime -jar "$jar" --server.port=$PORT --logging.level.root=WARN "${db[@]}" "$@") > "$WORK/bundle.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 120); do
     curl -sf -o /dev/null -X POST "http://127.0.0.1:$PORT/webhooks/iterable" -H 'Content-Type: application/json' \
@@ -117,7 +119,7 @@ to_ms() { # wrk latency (e.g. 850.12us, 5.83ms, 1.02s) -> milliseconds
   awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'
 }
 
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+median() { sort -n | awk '{ a[NR] = $1 } END { if (!NR) print "-"; else print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 load() { # $1: seconds, $2: token, $3: events per request
   [ "$1" -gt 0 ] && BENCH_TOKEN=$2 BATCH=$3 wrk -t2 -c"$CONNECTIONS" -d"$1s" -s bench/webhook-events.lua "http://127.0.0.1:$PORT" > /dev/null
@@ -138,20 +140,35 @@ runs() { # $1: label, $2: token, $3: events per request; prints the runs and the
     p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$WORK/wrk.out")")
     p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$WORK/wrk.out")")
     bad=$(awk '/Non-2xx/ { print $NF }' "$WORK/wrk.out"); bad=${bad:-0}
-    echo "$label run $run: $eps events/s  p50 ${p50} ms  p99 ${p99} ms  CPU ${cpu} us/event  non-2xx $bad"
-    echo "$eps $p50 $p99 $cpu" >> "$WORK/$label.runs"
+    kb=$(allocated_kb "$eps")
+    echo "$label run $run: $eps events/s  p50 ${p50} ms  p99 ${p99} ms  CPU ${cpu} us/event  heap ${kb} KB/event  non-2xx $bad"
+    echo "$eps $p50 $p99 $cpu $kb" >> "$WORK/$label.runs"
   done
-  printf '%-28s %7s events/s  p50 %6s ms  p99 %6s ms  CPU %5s us/event  (median of %s)\n' "$label" \
+  printf '%-28s %7s events/s  p50 %6s ms  p99 %6s ms  CPU %5s us/event  heap %5s KB/event  (median of %s)\n' "$label" \
     "$(cut -d' ' -f1 "$WORK/$label.runs" | median)" "$(cut -d' ' -f2 "$WORK/$label.runs" | median)" \
-    "$(cut -d' ' -f3 "$WORK/$label.runs" | median)" "$(cut -d' ' -f4 "$WORK/$label.runs" | median)" "$RUNS" \
-    | tee -a "$WORK/summary"
+    "$(cut -d' ' -f3 "$WORK/$label.runs" | median)" "$(cut -d' ' -f4 "$WORK/$label.runs" | median)" \
+    "$(cut -d' ' -f5 "$WORK/$label.runs" | { grep -v '^-$' || true; } | median)" "$RUNS" | tee -a "$WORK/summary"
+}
+
+# KB of heap the bundle allocated per event during the run just measured, from its GC log: what was
+# allocated between the first and the last collection of the run, over the events of that time.
+# "-" when the run saw fewer than two collections.
+allocated_kb() { # $1: events/s of the run
+  local now; now=$(jcmd "$PID" VM.uptime 2>/dev/null | awk 'NR == 2 { print $1 + 0 }')
+  awk -v end="${now:-0}" -v span="$(seconds)" -v eps="$1" '
+    function kb(v) { return (v ~ /G/) ? v * 1048576 : (v ~ /M/) ? v * 1024 : (v ~ /K/) ? v + 0 : v / 1024 }
+    / Pause / { t = $1; gsub(/[^0-9.]/, "", t); t += 0; split($(NF - 1), h, /->|\(/)
+      if (t >= end - span && t <= end) { if (n++) { alloc += kb(h[1]) - prev; last = t } else first = t }
+      prev = kb(h[2]) }
+    END { if (n > 1 && last > first && eps > 0) printf "%.1f", alloc / (eps * (last - first)); else print "-" }' "$WORK/gc.log"
 }
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$PID/stat"; } # the bundle's user + system CPU, in clock ticks
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 
 figure() { grep "^$1 " "$WORK/summary" | awk '{ print $2 }'; }
-cpu_figure() { grep "^$1 " "$WORK/summary" | awk '{ print $(NF - 4) }'; }
+cpu_figure() { grep "^$1 " "$WORK/summary" | awk '{ for (i = 1; i < NF; i++) if ($i == "CPU") print $(i + 1) }'; }
+heap_figure() { grep "^$1 " "$WORK/summary" | awk '{ for (i = 1; i < NF; i++) if ($i == "heap") print $(i + 1) }'; }
 seconds() { echo "${DURATION%s}"; }
 
 measure() { # $1: label, $2: token, $3: events per request, $4: late too (yes/no), rest: bundle arguments
@@ -186,7 +203,9 @@ before "arrays-of-$BATCH" bench-token "$BATCH" no
 measure "arrays-of-$BATCH" bench-token "$BATCH" no
 echo "== summary"
 cat "$WORK/summary"
-ratio() { awk -v a="$1" -v b="$2" -v what="$3" 'BEGIN { printf "%s: %.2f\n", what, a / b }'; }
+ratio() { # a / b, or n/a when either is missing (a heap figure is "-" when a run saw fewer than two collections)
+  awk -v a="$1" -v b="$2" -v what="$3" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%s: %.2f\n", what, a / b; else printf "%s: n/a\n", what }'
+}
 ratio "$(figure "accepted@${WARMUP}s")" "$(figure "ceiling@${WARMUP}s")" "accepted / ceiling after ${WARMUP}s"
 [ "$LATE" -gt 0 ] && ratio "$(figure "accepted@${LATE}s")" "$(figure "ceiling@${LATE}s")" "accepted / ceiling after ${LATE}s"
 ratio "$(figure "accepted@${WARMUP}s")" "$(figure "commit-per-delivery@${WARMUP}s")" "group commit / one commit per delivery"
@@ -194,11 +213,13 @@ ratio "$(figure "arrays-of-$BATCH@${WARMUP}s")" "$(figure "accepted@${WARMUP}s")
 ratio "$(cpu_figure "accepted@${WARMUP}s")" "$(cpu_figure "ceiling@${WARMUP}s")" "CPU per accepted event / per refused delivery after ${WARMUP}s"
 [ "$LATE" -gt 0 ] && ratio "$(cpu_figure "accepted@${LATE}s")" "$(cpu_figure "ceiling@${LATE}s")" "CPU per accepted event / per refused delivery after ${LATE}s"
 ratio "$(cpu_figure "accepted@${WARMUP}s")" "$(cpu_figure "arrays-of-$BATCH@${WARMUP}s")" "CPU per single event / per event in arrays of $BATCH"
+ratio "$(heap_figure "accepted@${WARMUP}s")" "$(heap_figure "ceiling@${WARMUP}s")" "heap per accepted event / per refused delivery after ${WARMUP}s"
 if [ -n "$BEFORE" ]; then
   ratio "$(figure "before-accepted@${WARMUP}s")" "$(figure "before-ceiling@${WARMUP}s")" "before: accepted / ceiling after ${WARMUP}s"
   for f in ceiling accepted "arrays-of-$BATCH"; do
     ratio "$(figure "$f@${WARMUP}s")" "$(figure "before-$f@${WARMUP}s")" "$f events/s, now / before"
     ratio "$(cpu_figure "$f@${WARMUP}s")" "$(cpu_figure "before-$f@${WARMUP}s")" "$f CPU per event, now / before"
+    ratio "$(heap_figure "$f@${WARMUP}s")" "$(heap_figure "before-$f@${WARMUP}s")" "$f heap per event, now / before"
   done
 fi
 
