@@ -166,9 +166,11 @@ allocated_kb() { # $1: events/s of the run
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$PID/stat"; } # the bundle's user + system CPU, in clock ticks
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 
-figure() { grep "^$1 " "$WORK/summary" | awk '{ print $2 }'; }
-cpu_figure() { grep "^$1 " "$WORK/summary" | awk '{ for (i = 1; i < NF; i++) if ($i == "CPU") print $(i + 1) }'; }
-heap_figure() { grep "^$1 " "$WORK/summary" | awk '{ for (i = 1; i < NF; i++) if ($i == "heap") print $(i + 1) }'; }
+figure() { # $1: label; $2: the word before the value (none: events/s)
+  grep "^$1 " "$WORK/summary" | awk -v word="${2:-}" '{ for (i = 1; i < NF; i++) if ($i == word) print $(i + 1); if (word == "") print $2 }'
+}
+cpu_figure() { figure "$1" CPU; }
+heap_figure() { figure "$1" heap; }
 seconds() { echo "${DURATION%s}"; }
 
 measure() { # $1: label, $2: token, $3: events per request, $4: late too (yes/no), rest: bundle arguments
