@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -19,6 +18,7 @@ import org.apache.camel.ProducerTemplate;
 import org.apache.camel.builder.AdviceWith;
 import org.apache.camel.component.mock.MockEndpoint;
 import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.support.DefaultExchange;
 import org.apache.camel.support.PluginHelper;
 import org.apache.camel.support.ResourceHelper;
 import org.junit.jupiter.api.AfterAll;
@@ -51,9 +51,7 @@ class IterableWebhookRouteTest {
     @BeforeAll
     void theRouteAlone() throws Exception {
         camel = new DefaultCamelContext();
-        Properties properties = new Properties();
-        properties.put("bridge.mtu.exempt-events", String.join(",", shippedExemptEvents()));
-        camel.getPropertiesComponent().setInitialProperties(properties);
+        camel.getRegistry().bind("exemptEventName", new ExemptEventName(String.join(",", shippedExemptEvents())));
         IterableWebhookProperties webhooks = new IterableWebhookProperties(AuthMode.TOKEN, null, null, "t", 1_048_576, 1000, 8_388_608);
         camel.getRegistry().bind("iterableWebhookBody", new IterableWebhookBody(webhooks));
         camel.getRegistry().bind("iterableWebhookParser", new IterableWebhookParser(webhooks));
@@ -136,6 +134,24 @@ class IterableWebhookRouteTest {
             deliver(event(name));
             assertThat(stored().get(0).getHeader(EventStore.TABLE)).as(name).isEqualTo("billable_events");
         }
+    }
+
+    @Test
+    void aListedNameIsExemptInExactCaseWhateverTheSpacesAroundIt() {
+        ExemptEventName exempt = new ExemptEventName(" emailSend , pushSend,,");
+        for (String name : List.of("emailSend", "pushSend")) {
+            assertThat(exempt.matches(named(name))).as(name).isTrue();
+        }
+        for (String name : List.of("emailsend", " emailSend", "emailOpen", "")) {
+            assertThat(exempt.matches(named(name))).as(name).isFalse();
+        }
+        assertThat(exempt.matches(named(null))).as("no eventName").isFalse();
+    }
+
+    private Exchange named(String eventName) {
+        Exchange exchange = new DefaultExchange(camel);
+        exchange.getMessage().setHeader(IterableWebhookParser.EVENT_NAME, eventName);
+        return exchange;
     }
 
     @Test
