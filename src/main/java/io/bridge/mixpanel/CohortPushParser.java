@@ -41,9 +41,9 @@ public class CohortPushParser {
 
     /**
      * The body's bytes (route step read-push-body), at most max-payload-bytes + 1: more is refused
-     * by {@link #parse}. HttpEdgeFilter has read them already and gives a reader that asks for them
-     * whole one array of their size; Camel's conversion to byte[] would copy them through a buffer
-     * into a growing array and copy that again.
+     * by {@link #parse}. HttpEdgeFilter has read the body already; a reader that asks for all of it
+     * gets one array of its size. Camel's conversion to byte[] would copy it through a buffer into a
+     * growing array and copy that again.
      */
     public byte[] read(@Body InputStream body) throws IOException {
         return body == null ? new byte[0] : body.readNBytes(props.maxPayloadBytes() + 1);

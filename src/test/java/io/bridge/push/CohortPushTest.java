@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.bridge.exports.ExportRuns;
 import io.bridge.fakes.FakeIterable;
 import io.bridge.fakes.FakeMixpanel;
+import io.bridge.mixpanel.MixpanelWebhookProperties;
 import io.bridge.support.BridgeHttpTest;
 import io.bridge.support.MixpanelPushes;
 import io.bridge.support.StandIns;
@@ -39,6 +40,8 @@ class CohortPushTest extends BridgeHttpTest {
 
     @Autowired
     ExportRuns exportRuns;
+    @Autowired
+    MixpanelWebhookProperties mixpanelWebhooks;
 
     HttpResponse<String> push(String body) {
         return post("/webhooks/mixpanel", body, Map.of("Content-Type", "application/json", "Authorization", MIXPANEL_AUTH));
@@ -193,6 +196,25 @@ class CohortPushTest extends BridgeHttpTest {
         HttpResponse<String> pulled = push(MixpanelPushes.payload("members", 76, "Pulled", "s1", 1, 1, "a@x.com"));
         assertThat(pulled.statusCode()).isEqualTo(403);
         assertThat(json(pulled).path("error").path("message").asText()).contains("exported by pull").contains("sync: push");
+    }
+
+    @Test
+    void aCallOfExactlyItsLimitIsTakenWholeOneByteMoreIs413AndAnEmptyOne400() {
+        int limit = mixpanelWebhooks.maxPayloadBytes();
+        String good = MixpanelPushes.payload("members", 78, "Limit", "s1", 1, 1, "a@x.com");
+        String atLimit = good + " ".repeat(limit - good.length()); // JSON may end in white space
+
+        accepted(atLimit, "members");
+        HttpResponse<String> over = push(atLimit + " ");
+        HttpResponse<String> empty = push("");
+
+        assertThat(over.statusCode()).as(over.body()).isEqualTo(413);
+        assertThat(json(over).path("error").path("message").asText()).contains("larger than " + limit);
+        assertThat(empty.statusCode()).as(empty.body()).isEqualTo(400);
+        assertThat(json(empty).path("error").path("message").asText()).contains("the body is empty");
+        assertThat(count("push_pages")).as("the call at the limit kept as a page").isEqualTo(1);
+        assertThat(jdbc.queryForList("SELECT http_status FROM rejected_webhooks WHERE source = 'mixpanel' ORDER BY id", Integer.class))
+                .as("both refusals kept").containsExactly(413, 400);
     }
 
     @Test
