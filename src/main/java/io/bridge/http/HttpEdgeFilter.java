@@ -66,12 +66,23 @@ class HttpEdgeFilter extends OncePerRequestFilter {
     HttpEdgeFilter(ObjectProvider<CamelContext> camel, HttpEdgeProperties api, IterableWebhookProperties webhooks,
             MixpanelWebhookProperties mixpanel) {
         this.camel = camel;
-        this.maxApiBody = api.maxBodyBytes();
-        this.maxWebhookBody = webhooks.maxPayloadBytes();
-        this.maxMixpanelBody = mixpanel.maxPayloadBytes();
+        this.maxApiBody = limit("bridge.api.max-body-bytes", api.maxBodyBytes());
+        this.maxWebhookBody = limit("bridge.webhooks.iterable.max-payload-bytes", webhooks.maxPayloadBytes());
+        this.maxMixpanelBody = limit("bridge.webhooks.mixpanel.max-payload-bytes", mixpanel.maxPayloadBytes());
         this.webhookKibInFlight = new Semaphore((int) Math.max(1, Math.min(Integer.MAX_VALUE, webhooks.maxBytesInFlight() / 1024)));
         LoggerFactory.getLogger(HttpEdgeFilter.class).info("Webhook deliveries: at most {} bytes each, {} bytes being handled at once",
                 maxWebhookBody, webhooks.maxBytesInFlight());
+    }
+
+    /** Largest body limit: a body is held in memory whole, and limit + 1 bytes are read to tell "too large". */
+    static final int MAX_BODY_LIMIT = 1 << 30;
+
+    /** A body limit of 1 .. {@value #MAX_BODY_LIMIT}, or the start fails naming the setting. */
+    static int limit(String setting, int bytes) {
+        if (bytes < 1 || bytes > MAX_BODY_LIMIT) {
+            throw new IllegalArgumentException(setting + " must be between 1 and " + MAX_BODY_LIMIT + ", got " + bytes);
+        }
+        return bytes;
     }
 
     @Override

@@ -33,16 +33,6 @@ public record MixpanelWebhookProperties(
         @DefaultValue("10m") Duration sessionTimeout,
         @DefaultValue("3d") Duration keepPages) {
 
-    /** Largest max-payload-bytes: a call is held in memory whole, and its limit + 1 must be an int. */
-    public static final int MAX_PAYLOAD_LIMIT = 1 << 30;
-
-    public MixpanelWebhookProperties {
-        if (maxPayloadBytes < 1 || maxPayloadBytes > MAX_PAYLOAD_LIMIT) {
-            throw new IllegalArgumentException("bridge.webhooks.mixpanel.max-payload-bytes must be between 1 and "
-                    + MAX_PAYLOAD_LIMIT + ", got " + maxPayloadBytes);
-        }
-    }
-
     /** True when both credentials are set: without them every call is refused. */
     public boolean configured() {
         return username != null && !username.isBlank() && password != null && !password.isBlank();

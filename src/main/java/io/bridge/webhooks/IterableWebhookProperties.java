@@ -29,16 +29,6 @@ public record IterableWebhookProperties(
 
     public enum AuthMode { NONE, BASIC, TOKEN }
 
-    /** Largest max-payload-bytes: a delivery is held in memory whole, and its limit + 1 must be an int. */
-    public static final int MAX_PAYLOAD_LIMIT = 1 << 30;
-
-    public IterableWebhookProperties {
-        if (maxPayloadBytes < 1 || maxPayloadBytes > MAX_PAYLOAD_LIMIT) {
-            throw new IllegalArgumentException("bridge.webhooks.iterable.max-payload-bytes must be between 1 and "
-                    + MAX_PAYLOAD_LIMIT + ", got " + maxPayloadBytes);
-        }
-    }
-
     @Override
     public String toString() { // never print credentials, even by accident
         return "IterableWebhookProperties[auth=" + auth + ", maxPayloadBytes=" + maxPayloadBytes
