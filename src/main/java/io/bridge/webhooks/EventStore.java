@@ -37,6 +37,11 @@ import org.springframework.stereotype.Component;
  * stays below the intake's target on this hardware, and one commit per delivery ties throughput to
  * fsync latency. Batching what is waiting into one commit keeps the intake durable and fast
  * (figures in the README).
+ *
+ * <p>Why one writer: two, each with its own connection and transactions, were not faster on two
+ * cores (PostgreSQL about the same at more CPU per event, HSQLDB a quarter slower; README,
+ * "Where the time goes"). A second writer would also need {@link MonthUsers}' memory shared
+ * between writers, and two transactions holding the same redelivered event could deadlock.
  */
 @Component("eventStore")
 public class EventStore implements SmartLifecycle {
