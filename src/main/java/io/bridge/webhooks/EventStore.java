@@ -41,7 +41,8 @@ import org.springframework.stereotype.Component;
  * <p>Why one writer: two, each with its own connection and transactions, were not faster on two
  * cores (PostgreSQL about the same at more CPU per event, HSQLDB a quarter slower; README,
  * "Where the time goes"). A second writer would also need {@link MonthUsers}' memory shared
- * between writers, and two transactions holding the same redelivered event could deadlock.
+ * between writers, and two transactions holding the same redelivered events in different orders
+ * could deadlock.
  */
 @Component("eventStore")
 public class EventStore implements SmartLifecycle {
