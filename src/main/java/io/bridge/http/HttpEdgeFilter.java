@@ -75,10 +75,10 @@ class HttpEdgeFilter extends OncePerRequestFilter {
     }
 
     /** Largest body limit: a body is held in memory whole, and limit + 1 bytes are read to tell "too large". */
-    static final int MAX_BODY_LIMIT = 1 << 30;
+    private static final int MAX_BODY_LIMIT = 1 << 30;
 
     /** A body limit of 1 .. {@value #MAX_BODY_LIMIT}, or the start fails naming the setting. */
-    static int limit(String setting, int bytes) {
+    private static int limit(String setting, int bytes) {
         if (bytes < 1 || bytes > MAX_BODY_LIMIT) {
             throw new IllegalArgumentException(setting + " must be between 1 and " + MAX_BODY_LIMIT + ", got " + bytes);
         }
