@@ -3,6 +3,7 @@ package io.bridge.webhooks;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.annotation.PreDestroy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -467,6 +468,18 @@ public class EventStore implements SmartLifecycle {
             writer.join(props.commitTimeout().toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * A start that fails after this one started (Camel refusing a setting, say) destroys the beans
+     * without stopping them: the writer ends here too, or its thread would keep the JVM up with
+     * nothing serving, and the pod would never restart.
+     */
+    @PreDestroy
+    void end() {
+        if (running) {
+            stop();
         }
     }
 
