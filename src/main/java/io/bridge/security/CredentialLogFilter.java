@@ -9,6 +9,7 @@ import ch.qos.logback.core.spi.FilterReply;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.camel.util.SensitiveUtils;
 import org.slf4j.LoggerFactory;
 import org.slf4j.Marker;
 import org.slf4j.helpers.FormattingTuple;
@@ -35,6 +36,9 @@ import org.springframework.core.Ordered;
  * Proxy-Authorization}, {@code Api-Key}, {@code Cookie}, {@code Set-Cookie}) or a {@code Basic},
  * {@code Bearer} or {@code OAuth2} credential is written with the value replaced by {@code ****}:
  * {@code http-outgoing-3 >> Authorization: Basic ****}.</li>
+ * <li>An endpoint URI's secret option ({@code ?password=...}, {@code &apiKey=RAW(...)}: the option
+ * names Camel counts as sensitive): Camel masks most URIs it writes itself, not all of those quoted
+ * in the error of a route that could not be loaded.</li>
  * <li>Tomcat's note on a form field it could not decode ({@code Parameter [password] with value
  * [...]}: the console's sign-in form) is written with the value masked.</li>
  * </ul>
@@ -51,6 +55,8 @@ public final class CredentialLogFilter extends TurboFilter {
             "(?i)\\b((?:proxy-)?authorization|(?:x-)?api-key|set-cookie|cookie)(\\s*[:=]\\s*\"?)"
                     + "((?:basic|bearer|oauth2?|digest|token|negotiate)\\s+)?([^\\r\\n\"]+)");
     private static final Pattern SCHEME = Pattern.compile("(?i)\\b(basic|bearer|oauth2?)(\\s+)([A-Za-z0-9+/=._~-]{16,})");
+    private static final Pattern URI_OPTION = Pattern.compile("(?i)([?&](?:" + SensitiveUtils.getSensitivePattern() + ")=)"
+            + "(RAW\\([^)]*\\)|RAW\\{[^}]*\\}|[^&\\s)\"',]+)");
     private static final Pattern PARAMETER = Pattern.compile("(?i)(\\bwith value \\[)[^\\]]*\\]");
     private static final String FQCN = Logger.class.getName();
     private static final ThreadLocal<Boolean> RELOGGING = new ThreadLocal<>();
@@ -107,6 +113,11 @@ public final class CredentialLogFilter extends TurboFilter {
             } while (header.find());
             header.appendTail(out);
             text = out.toString();
+            changed = true;
+        }
+        Matcher option = URI_OPTION.matcher(text);
+        if (option.find()) {
+            text = option.replaceAll(match -> Matcher.quoteReplacement(match.group(1) + MASK));
             changed = true;
         }
         Matcher parameter = PARAMETER.matcher(text); // Tomcat on a form field it cannot decode (the sign-in's password)

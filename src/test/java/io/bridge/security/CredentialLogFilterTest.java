@@ -37,6 +37,9 @@ class CredentialLogFilterTest {
         context.getLogger("io.bridge").info("calling with bearer {}", KEY, new IllegalStateException("boom"));
         context.getLogger("org.apache.tomcat.util.http.Parameters").info("Character decoding failed. Parameter [password] with "
                 + "value [50%off-secret] has been ignored. Note that the name and value quoted here may be corrupted");
+        context.getLogger("org.springframework.context").warn("Exception encountered during context initialization: Uri should not "
+                + "contain query parameters (uri: servlett:/iterable?Password=route-secret-4711&apiKey=RAW(a&b)&chunked=false)  in "
+                + "file:/routes/x.camel.yaml, line 4");
 
         assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage).containsExactly(
                 "http-outgoing-3 >> Authorization: Basic ****",
@@ -46,7 +49,9 @@ class CredentialLogFilterTest {
                 "headers=[Authorization:\"OAuth2 ****\", Accept:\"*/*\"]",
                 "calling with bearer ****",
                 "Character decoding failed. Parameter [password] with value [****] has been ignored. Note that the name and "
-                        + "value quoted here may be corrupted");
+                        + "value quoted here may be corrupted",
+                "Exception encountered during context initialization: Uri should not contain query parameters (uri: "
+                        + "servlett:/iterable?Password=****&apiKey=****&chunked=false)  in file:/routes/x.camel.yaml, line 4");
         assertThat(log.list.get(5).getThrowableProxy().getMessage()).isEqualTo("boom");
         assertThat(log.list.get(0).getLevel()).isEqualTo(Level.DEBUG);
         assertThat(log.list.get(0).getLoggerName()).isEqualTo("org.apache.hc.client5.http.headers");
