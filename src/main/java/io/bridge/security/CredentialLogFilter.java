@@ -43,7 +43,7 @@ import org.springframework.core.Ordered;
  * [...]}: the console's sign-in form) is written with the value masked.</li>
  * </ul>
  * Events below their logger's level (and level checks that answer no) cost one level comparison;
- * written ones, one formatting and one regular-expression search.
+ * written ones, one formatting and four regular-expression searches.
  */
 public final class CredentialLogFilter extends TurboFilter {
 
