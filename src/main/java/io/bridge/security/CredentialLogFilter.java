@@ -37,11 +37,13 @@ import org.springframework.core.Ordered;
  * {@code Bearer} or {@code OAuth2} credential is written with the value replaced by {@code ****}:
  * {@code http-outgoing-3 >> Authorization: Basic ****}.</li>
  * <li>An endpoint URI's secret option ({@code ?password=...}, {@code &apiKey=RAW(...)}: the option
- * names Camel counts as sensitive): Camel masks most URIs it writes itself, not all of those quoted
- * in the error of a route that could not be loaded.</li>
+ * names Camel counts as sensitive, which include {@code user} and {@code username}): Camel masks most
+ * URIs it writes itself, not all of those quoted in the error of a route that could not be loaded.</li>
  * <li>Tomcat's note on a form field it could not decode ({@code Parameter [password] with value
  * [...]}: the console's sign-in form) is written with the value masked.</li>
  * </ul>
+ * The message is masked, not a throwable's text printed after it: a credential must not reach an
+ * exception's message in the first place.
  * Events below their logger's level (and level checks that answer no) cost one level comparison;
  * written ones, one formatting and four regular-expression searches.
  */
@@ -55,8 +57,9 @@ public final class CredentialLogFilter extends TurboFilter {
             "(?i)\\b((?:proxy-)?authorization|(?:x-)?api-key|set-cookie|cookie)(\\s*[:=]\\s*\"?)"
                     + "((?:basic|bearer|oauth2?|digest|token|negotiate)\\s+)?([^\\r\\n\"]+)");
     private static final Pattern SCHEME = Pattern.compile("(?i)\\b(basic|bearer|oauth2?)(\\s+)([A-Za-z0-9+/=._~-]{16,})");
+    /** The value runs to the next option or blank (a RAW value to the bracket before one): more than the secret, never less. */
     private static final Pattern URI_OPTION = Pattern.compile("(?i)([?&](?:" + SensitiveUtils.getSensitivePattern() + ")=)"
-            + "(RAW\\([^)]*\\)|RAW\\{[^}]*\\}|[^&\\s)\"',]+)");
+            + "(RAW\\(.*?\\)(?=[&\\s]|$)|RAW\\{.*?\\}(?=[&\\s]|$)|[^&\\s]+)");
     private static final Pattern PARAMETER = Pattern.compile("(?i)(\\bwith value \\[)[^\\]]*\\]");
     private static final String FQCN = Logger.class.getName();
     private static final ThreadLocal<Boolean> RELOGGING = new ThreadLocal<>();

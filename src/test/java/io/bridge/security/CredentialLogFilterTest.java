@@ -40,6 +40,7 @@ class CredentialLogFilterTest {
         context.getLogger("org.springframework.context").warn("Exception encountered during context initialization: Uri should not "
                 + "contain query parameters (uri: servlett:/iterable?Password=route-secret-4711&apiKey=RAW(a&b)&chunked=false)  in "
                 + "file:/routes/x.camel.yaml, line 4");
+        context.getLogger("org.apache.camel").info("endpoints: x:a?token=RAW(ab)cd)&n=1 y:b?secret='s3 y:c?apiKey=ab,cd)e&passphrase=RAW{p&q}");
 
         assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage).containsExactly(
                 "http-outgoing-3 >> Authorization: Basic ****",
@@ -51,7 +52,8 @@ class CredentialLogFilterTest {
                 "Character decoding failed. Parameter [password] with value [****] has been ignored. Note that the name and "
                         + "value quoted here may be corrupted",
                 "Exception encountered during context initialization: Uri should not contain query parameters (uri: "
-                        + "servlett:/iterable?Password=****&apiKey=****&chunked=false)  in file:/routes/x.camel.yaml, line 4");
+                        + "servlett:/iterable?Password=****&apiKey=****&chunked=false)  in file:/routes/x.camel.yaml, line 4",
+                "endpoints: x:a?token=****&n=1 y:b?secret=**** y:c?apiKey=****&passphrase=****");
         assertThat(log.list.get(5).getThrowableProxy().getMessage()).isEqualTo("boom");
         assertThat(log.list.get(0).getLevel()).isEqualTo(Level.DEBUG);
         assertThat(log.list.get(0).getLoggerName()).isEqualTo("org.apache.hc.client5.http.headers");

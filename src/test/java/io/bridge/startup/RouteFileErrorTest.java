@@ -37,6 +37,7 @@ class RouteFileErrorTest {
                 "        - setPropertyy:\n            id: remember-content-encoding");
         String log = failedStart("misspelled.log");
         assertThat(log).contains("A route file could not be loaded: Unknown node id: setPropertyy")
+                .contains("Fix the route file at that line")
                 .contains(routes.resolve(WEBHOOKS).toString()).contains("line " + line + ",");
     }
 
@@ -44,8 +45,18 @@ class RouteFileErrorTest {
     void anUnknownComponentNamesTheRouteItsFileAndTheScheme() throws Exception {
         change("      uri: servlet:/iterable\n", "      uri: servlett:/iterable\n");
         String log = failedStart("unknown-component.log");
-        assertThat(log).contains("Route iterable-webhook-intake (file:" + routes.resolve(WEBHOOKS) + ") could not be created")
-                .contains("No endpoint could be found for: servlett:");
+        assertThat(log).contains("Route iterable-webhook-intake (file:" + routes.resolve(WEBHOOKS) + ")")
+                .contains("could not be created: No endpoint could be found for: servlett:")
+                .contains("Fix what it names and start again");
+    }
+
+    @Test
+    void aSettingTheRouteReadsButNobodySetNamesTheSetting() throws Exception {
+        change("                  constant: iterable\n", "                  constant: \"{{bridge.no-such-setting}}\"\n");
+        String log = failedStart("missing-setting.log");
+        assertThat(log).contains("Route iterable-webhook-intake, at step Split[").contains("SetHeader[eventSource")
+                .contains("could not be created: Property with key [bridge.no-such-setting] not found")
+                .contains("a setting the route reads");
     }
 
     @Test
@@ -77,7 +88,7 @@ class RouteFileErrorTest {
                 Map.of("CAMEL_MAIN_ROUTESINCLUDEPATTERN", "file:" + routes + "/*.camel.yaml"), "--bridge.data-dir=" + data)) {
             assertThat(bridge.awaitExit(Duration.ofMinutes(2))).isNotZero();
             String log = bridge.output();
-            assertThat(log).contains("APPLICATION FAILED TO START").contains("Fix the route file and start again")
+            assertThat(log).contains("APPLICATION FAILED TO START").contains("Camel's YAML DSL schema lists every step")
                     .doesNotContain("Started BridgeApplication")
                     .doesNotContain("\tat ").doesNotContain(" at org.").doesNotContain("Caused by");
             return log;
