@@ -474,7 +474,7 @@ public class EventStore implements SmartLifecycle {
     /**
      * A start that fails after this one started (Camel refusing a setting, say) destroys the beans
      * without stopping them: the writer ends here too, or its thread would keep the JVM up with
-     * nothing serving, and the pod would never restart.
+     * nothing serving (a local run would never end, a pod would wait for its liveness probe).
      */
     @PreDestroy
     void end() {
