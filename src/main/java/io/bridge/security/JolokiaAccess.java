@@ -1,6 +1,7 @@
 package io.bridge.security;
 
 import io.bridge.security.JolokiaAccessProperties.Auth;
+import io.bridge.startup.StartupRefusedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -57,24 +58,9 @@ public class JolokiaAccess {
             Map.entry("clientPrincipal", "bridge.monitoring.jolokia.client-principals"),
             Map.entry("policyLocation", "nothing: the restrictor is " + ReadOnlyCamelRestrictor.class.getName()));
 
-    /** Thrown when the settings would weaken the agent; {@link #action()} says what to set. */
-    public static class Refused extends IllegalStateException {
-        private final String description;
-        private final String action;
-
-        Refused(String description, String action) {
-            super(description + " " + action);
-            this.description = description;
-            this.action = action;
-        }
-
-        public String description() {
-            return description;
-        }
-
-        public String action() {
-            return action;
-        }
+    /** The start stops: the settings would weaken the agent; {@code action} says what to set. */
+    private static StartupRefusedException refused(String description, String action) {
+        return new StartupRefusedException("The Jolokia agent (Hawtio's port) was not started: " + description, action);
     }
 
     @Bean
@@ -95,12 +81,12 @@ public class JolokiaAccess {
     /** Writes the mode into the starter's configuration (bound, not yet used), or refuses. */
     static void apply(JolokiaAccessProperties access, JolokiaComponentConfiguration jolokia) {
         if (jolokia.isExposeApplicationContext() || jolokia.isLookupConfig() || jolokia.isLookupServices()) {
-            throw new Refused("camel.component.jolokia.expose-application-context, lookup-config and lookup-services would let "
+            throw refused("camel.component.jolokia.expose-application-context, lookup-config and lookup-services would let "
                     + "Spring beans add to or replace the agent's configuration and handlers (past the read-only restrictor).",
                     "Remove them (they default to false).");
         }
         if (!"never".equalsIgnoreCase(jolokia.getSystemPropertiesMode())) {
-            throw new Refused("camel.component.jolokia.system-properties-mode=" + jolokia.getSystemPropertiesMode()
+            throw refused("camel.component.jolokia.system-properties-mode=" + jolokia.getSystemPropertiesMode()
                     + " would let -Djolokia.* system properties change the agent's authentication.",
                     "Remove it (the default is never).");
         }
@@ -108,14 +94,14 @@ public class JolokiaAccess {
         for (String key : config.keySet()) {
             String owner = ownerOf(key);
             if (owner != null) {
-                throw new Refused(SERVER_CONFIG + key + " is set, but the bridge decides how Jolokia authenticates.",
+                throw refused(SERVER_CONFIG + key + " is set, but the bridge decides how Jolokia authenticates.",
                         "Remove it and set " + owner + " instead.");
             }
         }
         String restrictor = ReadOnlyCamelRestrictor.class.getName();
         String configured = config.get("restrictorClass");
         if (configured != null && !configured.equals(restrictor)) {
-            throw new Refused(SERVER_CONFIG + "restrictorClass=" + configured + " would replace the read-only restrictor.",
+            throw refused(SERVER_CONFIG + "restrictorClass=" + configured + " would replace the read-only restrictor.",
                     "Remove it: Jolokia stays read-only on Camel's MBeans (" + restrictor + ").");
         }
         config.put("restrictorClass", restrictor);
@@ -130,14 +116,14 @@ public class JolokiaAccess {
                 https(config, access.auth());
                 Path ca = Path.of(access.caCert());
                 if (!Files.isReadable(ca)) {
-                    throw new Refused("bridge.monitoring.jolokia.auth=client-cert needs the CA that signs Hawtio Online's client "
+                    throw refused("bridge.monitoring.jolokia.auth=client-cert needs the CA that signs Hawtio Online's client "
                             + "certificate, and " + ca + " is not a readable file.",
                             "On OpenShift it is the service CA, mounted there in every pod (the default); on Kubernetes mount "
                                     + "your CA's PEM file and set bridge.monitoring.jolokia.ca-cert (BRIDGE_MONITORING_JOLOKIA_CACERT).");
                 }
                 List<String> principals = access.clientPrincipals().stream().map(String::strip).filter(p -> !p.isEmpty()).toList();
                 if (principals.isEmpty()) {
-                    throw new Refused("bridge.monitoring.jolokia.client-principals is empty: every certificate the CA ever signed "
+                    throw refused("bridge.monitoring.jolokia.client-principals is empty: every certificate the CA ever signed "
                             + "would get in.", "Set it to Hawtio Online's subject (" + JolokiaAccessProperties.HAWTIO_ONLINE
                                     + " when it runs in the namespace hawtio).");
                 }
@@ -145,7 +131,7 @@ public class JolokiaAccess {
                     try {
                         new LdapName(principals.get(i));
                     } catch (InvalidNameException e) {
-                        throw new Refused("bridge.monitoring.jolokia.client-principals: '" + principals.get(i)
+                        throw refused("bridge.monitoring.jolokia.client-principals: '" + principals.get(i)
                                 + "' is not a distinguished name.", "Write it as RDNs, e.g. " + JolokiaAccessProperties.HAWTIO_ONLINE + ".");
                     }
                     config.put(i == 0 ? "clientPrincipal" : "clientPrincipal." + i, principals.get(i));
@@ -159,7 +145,7 @@ public class JolokiaAccess {
             }
             case NETWORK_POLICY -> {
                 if (!access.networkPolicyAcknowledged()) {
-                    throw new Refused("bridge.monitoring.jolokia.auth=network-policy turns authentication off on the Jolokia port "
+                    throw refused("bridge.monitoring.jolokia.auth=network-policy turns authentication off on the Jolokia port "
                             + port + ": anyone who reaches it reads the routes.",
                             "Deploy k8s/overlays/hawtio-online-networkpolicy (a NetworkPolicy admitting only Hawtio Online's namespace "
                                     + "to the port), which also sets bridge.monitoring.jolokia.network-policy-acknowledged=true; or "
@@ -178,7 +164,7 @@ public class JolokiaAccess {
     private static void https(Map<String, String> config, Auth auth) {
         String protocol = config.get("protocol");
         if (protocol != null && !protocol.equalsIgnoreCase("https")) {
-            throw new Refused(SERVER_CONFIG + "protocol=" + protocol + " with bridge.monitoring.jolokia.auth=" + auth.setting()
+            throw refused(SERVER_CONFIG + "protocol=" + protocol + " with bridge.monitoring.jolokia.auth=" + auth.setting()
                     + ": Hawtio Online connects with HTTPS" + (auth == Auth.CLIENT_CERT ? " and client certificates need TLS." : "."),
                     "Remove " + SERVER_CONFIG + "protocol.");
         }

@@ -1,19 +1,18 @@
 package io.bridge.security;
 
 import java.net.BindException;
+import org.apache.camel.util.ObjectHelper;
 import org.springframework.beans.factory.BeanCreationException;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.diagnostics.FailureAnalyzer;
 import org.springframework.core.env.Environment;
 
 /**
- * Start-up failures of the Jolokia agent, told as what happened and what to set (Spring Boot prints
- * them as "APPLICATION FAILED TO START", without a stack trace):
- * <ul>
- * <li>its port is taken (a second local copy of the bridge, anything on 8778): Jolokia itself says
- * only {@code Address already in use}, naming neither the port nor {@code JOLOKIA_PORT};</li>
- * <li>settings that would weaken it ({@link JolokiaAccess.Refused}).</li>
- * </ul>
+ * The Jolokia agent's port is taken (a second local copy of the bridge, anything on 8778), told as
+ * what happened and what to set (Spring Boot prints it as "APPLICATION FAILED TO START", without a
+ * stack trace): Jolokia itself says only {@code Address already in use}, naming neither the port
+ * nor {@code JOLOKIA_PORT}. Settings that would weaken the agent are refused by {@link JolokiaAccess}
+ * and reported like every refused setting (io.bridge.startup.StartupRefusedAnalyzer).
  */
 public class JolokiaStartupFailureAnalyzer implements FailureAnalyzer {
 
@@ -28,12 +27,7 @@ public class JolokiaStartupFailureAnalyzer implements FailureAnalyzer {
 
     @Override
     public FailureAnalysis analyze(Throwable failure) {
-        JolokiaAccess.Refused refused = find(failure, JolokiaAccess.Refused.class);
-        if (refused != null) {
-            return new FailureAnalysis("The Jolokia agent (Hawtio's port) was not started: " + refused.description(),
-                    refused.action(), refused);
-        }
-        BindException taken = find(failure, BindException.class);
+        BindException taken = ObjectHelper.getException(BindException.class, failure);
         if (taken != null && fromTheAgent(failure)) {
             String port = environment.getProperty(JolokiaAccess.SERVER_CONFIG + "port", "8778");
             String host = environment.getProperty(JolokiaAccess.SERVER_CONFIG + "host", "0.0.0.0");
@@ -66,17 +60,5 @@ public class JolokiaStartupFailureAnalyzer implements FailureAnalyzer {
             }
         }
         return false;
-    }
-
-    private static <T extends Throwable> T find(Throwable failure, Class<T> type) {
-        for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (type.isInstance(t)) {
-                return type.cast(t);
-            }
-            if (t.getCause() == t) {
-                break;
-            }
-        }
-        return null;
     }
 }

@@ -1,6 +1,7 @@
 package io.bridge.startup;
 
 import org.apache.camel.FailedToCreateRouteException;
+import org.apache.camel.util.ObjectHelper;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.springframework.beans.BeansException;
 import org.springframework.boot.diagnostics.FailureAnalysis;
@@ -22,13 +23,13 @@ public class RouteFileFailureAnalyzer implements FailureAnalyzer {
 
     @Override
     public FailureAnalysis analyze(Throwable failure) {
-        MarkedYamlEngineException yaml = find(failure, MarkedYamlEngineException.class);
+        MarkedYamlEngineException yaml = ObjectHelper.getException(MarkedYamlEngineException.class, failure);
         if (yaml != null) {
             return new FailureAnalysis("A route file could not be loaded: " + bounded(yaml.getMessage()),
                     "Fix the route file at that line and start again. " + SCHEMA, yaml);
         }
-        FailedToCreateRouteException route = find(failure, FailedToCreateRouteException.class);
-        if (route == null || find(route, BeansException.class) != null) {
+        FailedToCreateRouteException route = ObjectHelper.getException(FailedToCreateRouteException.class, failure);
+        if (route == null || ObjectHelper.getException(BeansException.class, route) != null) {
             return null;
         }
         Throwable root = NestedExceptionUtils.getMostSpecificCause(route);
@@ -54,14 +55,5 @@ public class RouteFileFailureAnalyzer implements FailureAnalyzer {
     private static String bounded(String message, int most) {
         String text = message == null ? "" : message.strip();
         return text.length() <= most ? text : text.substring(0, most) + "...";
-    }
-
-    private static <T extends Throwable> T find(Throwable failure, Class<T> type) {
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (type.isInstance(t)) {
-                return type.cast(t);
-            }
-        }
-        return null;
     }
 }
