@@ -42,6 +42,9 @@
 # 4. arrays of BATCH events per request (events/s = requests/s x BATCH) against single events;
 # 5. durability: bench/DurabilityCheck.java posts unique events, the bundle is killed with SIGKILL
 #    mid-load, and every acknowledged event must be in the database afterwards.
+# Beside wrk's latency, each figure gets the bundle's own p99, from Tomcat's access log: the time
+# from reading a request's first byte to writing its answer. wrk's p99 adds what a request waits
+# before the bundle reads it (and wrk's own time to see the answer, on the same cores).
 set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
@@ -101,9 +104,15 @@ start_bundle() { # $1: data dir, rest: extra arguments (the build: $RUN_JAR, els
     db=(--spring.datasource.url="jdbc:postgresql://$PG_HOST:$PG_PORT/$name" --spring.datasource.username="$PG_USER")
   fi
   local jar; jar=$(realpath "${RUN_JAR:-$JAR}")
+  # Tomcat's access log, for bundle_p99: when each request ended and how long the bundle took over
+  # it (buffered; written out when the bundle stops)
+  ACCESS=$data-access
+  local access=(--server.tomcat.accesslog.enabled=true --server.tomcat.accesslog.directory="$ACCESS"
+    --server.tomcat.accesslog.pattern='%{end:msec}t %{ms}T' --server.tomcat.accesslog.buffered=true)
   # shellcheck disable=SC2086 # JVM options are words
   (cd "${RUN_DIR:-.}" && BRIDGE_DATA_DIR=$data BRIDGE_WEBHOOKS_ITERABLE_TOKEN=bench-token \
-    exec java ${RUN_JVM:-$JVM} -Xlog:gc:file="$WORK/gc.log":uptime -jar "$jar" --server.port=$PORT --logging.level.root=WARN "${db[@]}" "$@") > "$WORK/bundle.log" 2>&1 &
+    exec java ${RUN_JVM:-$JVM} -Xlog:gc:file="$WORK/gc.log":uptime -jar "$jar" --server.port=$PORT --logging.level.root=WARN \
+    "${access[@]}" "${db[@]}" "$@") > "$WORK/bundle.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 120); do
     curl -sf -o /dev/null -X POST "http://127.0.0.1:$PORT/webhooks/iterable" -H 'Content-Type: application/json' \
@@ -129,10 +138,14 @@ load() { # $1: seconds, $2: token, $3: events per request
 runs() { # $1: label, $2: token, $3: events per request; prints the runs and the median line to summary
   local label=$1 token=$2 per=$3
   : > "$WORK/$label.runs"
+  : > "$WORK/$label.windows"
+  LABELS+=("$label")
   for run in $(seq 1 "$RUNS"); do
     local before; before=$(cpu_ticks)
+    local from; from=$(date +%s%3N)
     BENCH_TOKEN=$token BATCH=$per wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/webhook-events.lua \
       "http://127.0.0.1:$PORT" > "$WORK/wrk.out"
+    echo "$from $(date +%s%3N)" >> "$WORK/$label.windows"
     local eps p50 p99 bad cpu
     eps=$(awk -v per="$per" '/^Requests\/sec/ { printf "%.0f", $2 * per }' "$WORK/wrk.out")
     cpu=$(awk -v per="$per" -v ticks=$(($(cpu_ticks) - before)) -v us="$TICK_US" \
@@ -167,11 +180,26 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$PID/stat"; } # the bundle's user
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 
 figure() { # $1: label; $2: the word before the value (none: events/s)
-  grep "^$1 " "$WORK/summary" | awk -v word="${2:-}" '{ for (i = 1; i < NF; i++) if ($i == word) print $(i + 1); if (word == "") print $2 }'
+  grep "^$1 " "$WORK/summary" | grep -v " bundle p99 " | awk -v word="${2:-}" '{ for (i = 1; i < NF; i++) if ($i == word) print $(i + 1); if (word == "") print $2 }'
 }
 cpu_figure() { figure "$1" CPU; }
 heap_figure() { figure "$1" heap; }
 seconds() { echo "${DURATION%s}"; }
+
+# The bundle's own p99 (see the top) in each run measured on the bundle just stopped.
+bundle_p99() {
+  for label in "${LABELS[@]}"; do
+    local runs=()
+    while read -r from to; do
+      runs+=("$(cat "$ACCESS"/* 2>/dev/null | awk -v from="$from" -v to="$to" '$1 >= from && $1 <= to { print $2 }' \
+        | sort -n | awk '{ a[NR] = $1 } END { i = int(NR * 0.99); print NR ? a[i < 1 ? 1 : i] : "-" }')")
+    done < "$WORK/$label.windows"
+    printf '%-28s bundle p99 %6s ms (its own time per request; runs %s)\n' "$label" \
+      "$(printf '%s\n' "${runs[@]}" | { grep -v '^-$' || true; } | median)" "${runs[*]}" | tee -a "$WORK/summary"
+  done
+  LABELS=()
+}
+LABELS=()
 
 measure() { # $1: label, $2: token, $3: events per request, $4: late too (yes/no), rest: bundle arguments
   local label=$1 token=$2 per=$3 late=$4; shift 4
@@ -183,6 +211,7 @@ measure() { # $1: label, $2: token, $3: events per request, $4: late too (yes/no
     runs "$label@${LATE}s" "$token" "$per"
   fi
   stop_bundle
+  bundle_p99
 }
 
 # "before": an earlier build, or this one under other JVM options, each figure right before this
