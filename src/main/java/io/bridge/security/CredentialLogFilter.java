@@ -42,10 +42,12 @@ import org.springframework.core.Ordered;
  * <li>Tomcat's note on a form field it could not decode ({@code Parameter [password] with value
  * [...]}: the console's sign-in form) is written with the value masked.</li>
  * </ul>
- * The message is masked, not a throwable's text printed after it: a credential must not reach an
- * exception's message in the first place.
+ * The messages of a throwable logged with the event (its causes' and suppressed ones' too) are masked
+ * the same way: Tomcat quotes a request's malformed header line, the Authorization header among
+ * them, in the exception it logs. Such a throwable is written as a {@link Masked} that names the
+ * original's type in its message and keeps its stack trace.
  * Events below their logger's level (and level checks that answer no) cost one level comparison;
- * written ones, one formatting and four regular-expression searches.
+ * written ones, one formatting and four regular-expression searches per message.
  */
 public final class CredentialLogFilter extends TurboFilter {
 
@@ -76,13 +78,17 @@ public final class CredentialLogFilter extends TurboFilter {
             return FilterReply.NEUTRAL;
         }
         FormattingTuple message = t == null ? MessageFormatter.arrayFormat(format, params) : MessageFormatter.arrayFormat(format, params, t);
+        // the throwable passed as such (logger.warn(text, e)), else the one the formatting took from the arguments' last
+        Throwable thrown = t != null ? t : message.getThrowable();
         String masked = mask(message.getMessage());
-        if (masked == null) {
+        Throwable maskedThrowable = mask(thrown, 0);
+        if (masked == null && maskedThrowable == null) {
             return FilterReply.NEUTRAL;
         }
         RELOGGING.set(Boolean.TRUE);
         try {
-            logger.log(marker, FQCN, Level.toLocationAwareLoggerInteger(level), masked, null, message.getThrowable());
+            logger.log(marker, FQCN, Level.toLocationAwareLoggerInteger(level), masked == null ? message.getMessage() : masked, null,
+                    maskedThrowable == null ? thrown : maskedThrowable);
         } finally {
             RELOGGING.remove();
         }
@@ -134,6 +140,50 @@ public final class CredentialLogFilter extends TurboFilter {
             changed = true;
         }
         return changed ? text : null;
+    }
+
+    /**
+     * The throwable again, as {@link Masked}s, when a message in it (its own, a cause's, a suppressed
+     * one's) holds a credential; null when none does. {@code depth} stops a cycle of causes.
+     */
+    static Throwable mask(Throwable thrown, int depth) {
+        if (thrown == null || depth > 16 || !holdsCredential(thrown, depth)) {
+            return null;
+        }
+        String message = thrown.getMessage();
+        String masked = mask(message);
+        Throwable cause = thrown.getCause() == thrown ? null : thrown.getCause();
+        Throwable maskedCause = mask(cause, depth + 1);
+        Masked copy = new Masked(thrown.getClass().getName() + (message == null ? "" : ": " + (masked == null ? message : masked)),
+                maskedCause == null ? cause : maskedCause);
+        copy.setStackTrace(thrown.getStackTrace());
+        for (Throwable suppressed : thrown.getSuppressed()) {
+            Throwable maskedSuppressed = mask(suppressed, depth + 1);
+            copy.addSuppressed(maskedSuppressed == null ? suppressed : maskedSuppressed);
+        }
+        return copy;
+    }
+
+    private static boolean holdsCredential(Throwable thrown, int depth) {
+        if (thrown == null || depth > 16) {
+            return false;
+        }
+        if (mask(thrown.getMessage()) != null || (thrown.getCause() != thrown && holdsCredential(thrown.getCause(), depth + 1))) {
+            return true;
+        }
+        for (Throwable suppressed : thrown.getSuppressed()) {
+            if (holdsCredential(suppressed, depth + 1)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A logged throwable whose message held a credential: the original's type and masked message, its stack trace. */
+    public static final class Masked extends RuntimeException {
+        Masked(String typeAndMessage, Throwable cause) {
+            super(typeAndMessage, cause);
+        }
     }
 
     /** Adds the filter to logback, once, and again after every reset (Spring Boot resets logback as it configures it). */

@@ -6,6 +6,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.core.read.ListAppender;
 import org.junit.jupiter.api.Test;
 
@@ -58,6 +59,32 @@ class CredentialLogFilterTest {
         assertThat(log.list.get(0).getLevel()).isEqualTo(Level.DEBUG);
         assertThat(log.list.get(0).getLoggerName()).isEqualTo("org.apache.hc.client5.http.headers");
         assertThat(context.getLogger("org.apache.hc.client5.http.wire").isTraceEnabled()).as("HttpClient skips the wire log").isFalse();
+    }
+
+    @Test
+    void aCredentialInALoggedThrowableIsMaskedWithItsCausesTheStackTraceKept() {
+        LoggerContext context = new LoggerContext();
+        CredentialLogFilter.install(context);
+        ListAppender<ILoggingEvent> log = appender(context);
+        // what Tomcat logs for a header line with a control character in it: the line, in the exception
+        IllegalArgumentException thrown = new IllegalArgumentException("The HTTP header line [authorization:OAuth2 " + KEY
+                + "0x01] does not conform to RFC 7230", new IllegalStateException("sent Api-Key: " + KEY));
+        thrown.addSuppressed(new IllegalStateException("Authorization: Basic " + BASIC));
+
+        context.getLogger("org.apache.coyote.http11.Http11Processor").info("Error parsing HTTP request header", thrown);
+        context.getLogger("io.bridge").warn("nothing secret", new IllegalStateException("boom", new RuntimeException("inner")));
+
+        IThrowableProxy logged = log.list.get(0).getThrowableProxy();
+        assertThat(log.list.get(0).getFormattedMessage()).isEqualTo("Error parsing HTTP request header");
+        assertThat(logged.getClassName()).isEqualTo(CredentialLogFilter.Masked.class.getName());
+        assertThat(logged.getMessage()).isEqualTo("java.lang.IllegalArgumentException: The HTTP header line [authorization:OAuth2 ****");
+        assertThat(logged.getStackTraceElementProxyArray()[0].getStackTraceElement()).isEqualTo(thrown.getStackTrace()[0]);
+        assertThat(logged.getCause().getMessage()).isEqualTo("java.lang.IllegalStateException: sent Api-Key: ****");
+        assertThat(logged.getSuppressed()[0].getMessage()).isEqualTo("java.lang.IllegalStateException: Authorization: Basic ****");
+        IThrowableProxy untouched = log.list.get(1).getThrowableProxy();
+        assertThat(untouched.getClassName()).as("a throwable without a credential is logged as it is")
+                .isEqualTo(IllegalStateException.class.getName());
+        assertThat(untouched.getCause().getMessage()).isEqualTo("inner");
     }
 
     @Test

@@ -122,6 +122,20 @@ public abstract class BridgeHttpTest {
         }
     }
 
+    /**
+     * Bytes as written (ISO-8859-1: a control character goes as it is, which Java's HttpClient would
+     * refuse to send) on a connection of its own, and all the bridge answers until it closes it.
+     */
+    protected String raw(String request) {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout((int) PATIENCE.toMillis());
+            socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     protected URI uri(String path) {
         return URI.create("http://127.0.0.1:" + port + path);
     }
