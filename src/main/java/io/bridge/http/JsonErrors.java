@@ -35,10 +35,7 @@ class JsonErrors implements ErrorController {
             case 413 -> Problems.write(response, 413, "payload_too_large", "the request body is too large");
             case 415 -> Problems.write(response, 415, "unsupported_media_type", "send Content-Type: application/json");
             case 503 -> Problems.write(response, 503, "unavailable", "the bridge cannot take requests right now; retry later");
-            default -> Problems.write(response, status >= 400 && status < 600 ? status : 500,
-                    status >= 400 && status < 500 ? "bad_request" : "internal_error",
-                    status >= 400 && status < 500 ? "the request cannot be handled as sent"
-                            : "the bridge failed to handle this request; see its log");
+            default -> Problems.writeGeneric(response, status);
         }
     }
 }

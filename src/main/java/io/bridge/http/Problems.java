@@ -27,4 +27,11 @@ public final class Problems {
         response.setContentType("application/json");
         JSON.writeValue(response.getOutputStream(), body);
     }
+
+    /** The answer to a status that no more precise message covers. */
+    public static void writeGeneric(HttpServletResponse response, int status) throws IOException {
+        boolean client = status >= 400 && status < 500;
+        write(response, client || status >= 500 && status < 600 ? status : 500, client ? "bad_request" : "internal_error",
+                client ? "the request cannot be handled as sent" : "the bridge failed to handle this request; see its log");
+    }
 }

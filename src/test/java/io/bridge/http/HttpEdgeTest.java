@@ -148,6 +148,51 @@ class HttpEdgeTest extends BridgeHttpTest {
     }
 
     @Test
+    void aRequestTomcatRefusesBeforeTheApplicationIsAnsweredInJsonWithoutEchoingIt() {
+        for (String header : List.of("Authorization: OAuth2 test-webhook-token\u0001", "Content-Type: text/\u001b[31mprobe-value\u0007",
+                "X-Probe: " + "probe-value".repeat(2_000))) { // over Tomcat's 8 KB of headers
+            String answer = raw("POST /webhooks/iterable HTTP/1.1\r\nHost: 127.0.0.1\r\n" + header + "\r\nContent-Length: 2\r\n"
+                    + "Connection: close\r\n\r\n{}");
+
+            assertThat(answer).as(header.substring(0, 14)).startsWith("HTTP/1.1 400 ").contains("\r\nContent-Type: application/json\r\n")
+                    .doesNotContainIgnoringCase("Content-Language").doesNotContain("<html", "test-webhook-token", "probe-value")
+                    .endsWith("{\"status\":400,\"error\":\"bad_request\",\"message\":\"the request is not valid HTTP/1.1 (its request "
+                            + "line or a header line is malformed, or the headers are too large): nothing of it was read\"}");
+        }
+        assertThat(count("billable_events") + count("rejected_webhooks")).isZero();
+    }
+
+    @Test
+    void aSenderThatWaitsForContinueIsToldToSendItsBodyOnlyOnceAuthenticated() throws IOException {
+        String head = "POST /webhooks/iterable HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Expect: 100-continue\r\nContent-Length: " + EVENT.length() + "\r\nConnection: close\r\n";
+        try (Socket refused = new Socket("127.0.0.1", port)) {
+            refused.setSoTimeout(30_000);
+            refused.getOutputStream().write((head + "Authorization: OAuth2 wrong-token\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+
+            assertThat(new String(refused.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+                    .as("the final answer at once, no 100 Continue: the body was never asked for").startsWith("HTTP/1.1 401 ");
+        }
+        try (Socket accepted = new Socket("127.0.0.1", port)) {
+            accepted.setSoTimeout(30_000);
+            accepted.getOutputStream().write((head + "Authorization: OAuth2 test-webhook-token\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            InputStream in = accepted.getInputStream();
+            ByteArrayOutputStream interim = new ByteArrayOutputStream();
+            while (!interim.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
+                int b = in.read();
+                assertThat(b).as("the bridge asks for the body").isNotNegative();
+                interim.write(b);
+            }
+            assertThat(interim.toString(StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 100 ");
+            accepted.getOutputStream().write(EVENT.getBytes(StandardCharsets.UTF_8));
+
+            assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).startsWith("HTTP/1.1 200 ")
+                    .endsWith("{\"stored\":1,\"duplicates\":0}");
+        }
+        assertThat(count("billable_events")).isEqualTo(1);
+    }
+
+    @Test
     void theWebhookTokenCountsOnlyInTheAuthorizationHeader() {
         HttpResponse<String> response = post("/webhooks/iterable?authorization=OAuth2%20test-webhook-token", EVENT, Map.of("Content-Type", "application/json"));
 
