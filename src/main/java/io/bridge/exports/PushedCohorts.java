@@ -123,9 +123,34 @@ public class PushedCohorts {
                 }
             });
         } catch (DuplicateKeyException again) {
+            if (!sameAsKept(push)) {
+                throw new CohortPushRefused(409, push.action(), "page " + push.page() + " of this " + push.action() + " session was "
+                        + "received before with other content (another cohort, page count or members): this one was not stored. "
+                        + "Each sync sends its pages under a mixpanel_session_id of its own");
+            }
             log.debug("page {} of {} for cohort {} arrived again: already kept", push.page(), push.action(), push.cohortId());
         }
         return CohortPush.success(push.action());
+    }
+
+    /**
+     * Whether the page kept under this push's session, action and number is this one (a retry): the
+     * same cohort, page count and members. The members are compared where they were kept (not for a
+     * page that arrived after its session was settled, which kept none).
+     */
+    private boolean sameAsKept(CohortPush push) {
+        return jdbc.query("SELECT p.cohort_id, p.total_pages, p.member_count, m.members, p.members FROM push_pages p "
+                + "LEFT JOIN push_page_members m ON m.page_id = p.id WHERE p.session_id = ? AND p.action = ? AND p.page = ?", rs -> {
+                    if (!rs.next()) {
+                        return false;
+                    }
+                    if (rs.getLong(1) != push.cohortId() || rs.getInt(2) != push.totalPages() || rs.getInt(3) != push.members().size()) {
+                        return false;
+                    }
+                    String legacy = rs.getString(5);
+                    byte[] kept = rs.getBytes(4);
+                    return legacy != null ? decode(legacy).equals(push.members()) : kept == null || decode(kept).equals(push.members());
+                }, push.sessionId(), push.action(), push.page());
     }
 
     private void exportedByPush(CohortPush push) {

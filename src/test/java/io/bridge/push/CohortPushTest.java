@@ -107,6 +107,30 @@ class CohortPushTest extends BridgeHttpTest {
     }
 
     @Test
+    void aPageNumberSentAgainWithOtherContentIsRefusedNotSilentlyDropped() {
+        String page = MixpanelPushes.payload("members", 81, "Kept", "s7", 1, 2, "ann@x.com");
+        accepted(page, "members");
+        accepted(page, "members"); // a retry: the same page
+
+        List<String> conflicting = List.of(
+                MixpanelPushes.payload("members", 82, "Other cohort", "s7", 1, 2, "victim@x.com"),
+                MixpanelPushes.payload("members", 81, "Kept", "s7", 1, 2, "evil@x.com"),
+                MixpanelPushes.payload("members", 81, "Kept", "s7", 1, 2, "ann@x.com", "more@x.com"),
+                MixpanelPushes.payload("members", 81, "Kept", "s7", 1, 3, "ann@x.com"));
+        for (String call : conflicting) {
+            HttpResponse<String> answer = push(call);
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(409);
+            assertThat(json(answer).path("status").asText()).isEqualTo("failure");
+            assertThat(json(answer).path("error").path("message").asText()).contains("page 1 of this members session was received "
+                    + "before with other content").contains("this one was not stored").contains("mixpanel_session_id");
+        }
+
+        assertThat(jdbc.queryForList("SELECT cohort_id FROM push_pages", Long.class)).as("the first page alone is kept").containsExactly(81L);
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM rejected_webhooks WHERE source = 'mixpanel' AND http_status = 409",
+                Integer.class)).as("every refused call is kept").isEqualTo(conflicting.size());
+    }
+
+    @Test
     void aNewSessionReplacesTheListAndAnAbandonedOneUnsubscribesNobody() {
         accepted(MixpanelPushes.payload("members", 72, "Churn", "s1", 1, 1, "a@x.com", "b@x.com", "c@x.com"), "members");
         awaitRuns(72, 1);
