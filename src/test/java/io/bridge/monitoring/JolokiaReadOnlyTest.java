@@ -120,6 +120,8 @@ class JolokiaReadOnlyTest extends BridgeHttpTest {
         HttpResponse<String> fromAPage = send(HttpRequest.newBuilder(jolokiaUri("/version")).header("Authorization", ADMIN)
                 .header("Origin", "http://evil.example").GET().build());
         assertThat(fromAPage.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+        // and no answer to multicast discovery, which would tell anyone on the network the agent's URL
+        assertThat(json(jolokiaGet("/version")).path("value").path("config").path("discoveryEnabled").asText()).isEqualTo("false");
     }
 
     @Test

@@ -71,6 +71,16 @@ class MonitoringTest extends BridgeHttpTest {
         assertThat(request("GET", "/actuator/prometheus", null, Map.of("Authorization", VIEWER)).statusCode()).isEqualTo(403);
     }
 
+    @Test
+    void theActuatorHasNoIndexPageBuiltFromTheRequestsHostHeaders() {
+        HttpResponse<String> index = request("GET", "/actuator", null, Map.of("Authorization", ADMIN,
+                "X-Forwarded-Host", "evil.example", "X-Forwarded-Port", "9"));
+
+        assertThat(index.statusCode()).isEqualTo(404);
+        assertThat(index.body()).doesNotContain("evil.example").doesNotContain("href");
+        assertThat(json(index).path("error").asText()).isEqualTo("not_found");
+    }
+
     private HttpResponse<String> deliver(String messageId) {
         return post("/webhooks/iterable", "{\"email\":\"a@x.com\",\"eventName\":\"emailClick\",\"dataFields\":{\"messageId\":\""
                 + messageId + "\"}}", Map.of("Content-Type", "application/json", "Authorization", "OAuth2 test-webhook-token"));
