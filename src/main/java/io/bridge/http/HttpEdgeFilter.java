@@ -16,12 +16,15 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Enumeration;
 import java.util.Locale;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.camel.CamelContext;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.security.web.firewall.RequestRejectedException;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
@@ -74,6 +77,30 @@ class HttpEdgeFilter extends OncePerRequestFilter {
                 maxWebhookBody, webhooks.maxBytesInFlight());
     }
 
+    /** 503 busy answers not logged yet, and when the last line about them was written: at most a line per 10 s. */
+    private final AtomicLong busyRefusals = new AtomicLong();
+    private final AtomicLong busyLoggedAt = new AtomicLong(System.nanoTime() - BUSY_LOG_EVERY - 1);
+    private static final long BUSY_LOG_EVERY = TimeUnit.SECONDS.toNanos(10);
+
+    /**
+     * Whether every header name and value passes Spring Security's firewall, which checks them only
+     * when read: read here, before the route's servlet binding reads them all, a refused one is a
+     * 400 rather than a failure inside the route.
+     */
+    private static boolean headersPass(HttpServletRequest request) {
+        try {
+            for (Enumeration<String> names = request.getHeaderNames(); names.hasMoreElements();) {
+                for (Enumeration<String> values = request.getHeaders(names.nextElement()); values.hasMoreElements();) {
+                    values.nextElement();
+                }
+            }
+            return true;
+        } catch (RequestRejectedException refused) {
+            LoggerFactory.getLogger(HttpEdgeFilter.class).info(Problems.REFUSED_CHARACTERS_LOG);
+            return false;
+        }
+    }
+
     /** Largest body limit: a body is held in memory whole, and limit + 1 bytes are read to tell "too large". */
     private static final int MAX_BODY_LIMIT = 1 << 30;
 
@@ -95,6 +122,10 @@ class HttpEdgeFilter extends OncePerRequestFilter {
         if (context == null || !context.isStarted()) {
             response.setHeader("Retry-After", "5");
             Problems.write(response, 503, "starting", "the bridge is starting or stopping: nothing was read; retry in a few seconds");
+            return;
+        }
+        if (!headersPass(request)) {
+            Problems.writeRefusedCharacters(response);
             return;
         }
         boolean webhook = request.getRequestURI().startsWith("/webhooks/");
@@ -138,6 +169,14 @@ class HttpEdgeFilter extends OncePerRequestFilter {
             admitted = false;
         }
         if (!admitted) {
+            long refused = busyRefusals.incrementAndGet();
+            long now = System.nanoTime();
+            long last = busyLoggedAt.get();
+            if (now - last > BUSY_LOG_EVERY && busyLoggedAt.compareAndSet(last, now)) {
+                busyRefusals.addAndGet(-refused);
+                LoggerFactory.getLogger(HttpEdgeFilter.class).warn("{} webhook deliveries refused with 503 busy since the last such "
+                        + "line: the deliveries being handled hold bridge.webhooks.iterable.max-bytes-in-flight", refused);
+            }
             response.setHeader("Retry-After", "1");
             Problems.write(response, 503, "busy", "the bridge is handling as many deliveries as its memory allows "
                     + "(bridge.webhooks.iterable.max-bytes-in-flight): nothing was read; retry in a second");

@@ -28,6 +28,16 @@ public final class Problems {
         JSON.writeValue(response.getOutputStream(), body);
     }
 
+    /** The log line of a request refused for characters in its path or headers: it quotes nothing of them. */
+    public static final String REFUSED_CHARACTERS_LOG =
+            "request refused (400): its path or a header holds characters the bridge does not take";
+
+    /** The answer to a request refused for characters in its path or headers (Spring Security's firewall). */
+    public static void writeRefusedCharacters(HttpServletResponse response) throws IOException {
+        write(response, 400, "bad_request", "the request's path or one of its headers holds characters the bridge does not take "
+                + "(an encoded slash, backslash or dot segment, a control character): send it without them");
+    }
+
     /** The answer to a status that no more precise message covers. */
     public static void writeGeneric(HttpServletResponse response, int status) throws IOException {
         boolean client = status >= 400 && status < 500;

@@ -3,6 +3,7 @@ package io.bridge.security;
 import io.bridge.http.Problems;
 import io.bridge.mixpanel.CohortPush;
 import io.bridge.mixpanel.MixpanelWebhookAuthenticator;
+import io.bridge.startup.StartupRefusedException;
 import io.bridge.webhooks.IterableWebhookAuthenticator;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.HttpServletRequest;
@@ -43,6 +44,7 @@ import org.springframework.security.web.csrf.CsrfException;
 import org.springframework.security.web.csrf.CsrfToken;
 import org.springframework.security.web.csrf.CsrfTokenRequestHandler;
 import org.springframework.security.web.csrf.XorCsrfTokenRequestAttributeHandler;
+import org.springframework.security.web.firewall.RequestRejectedHandler;
 
 /**
  * Who may do what. Webhooks keep their own credentials (bridge.webhooks.iterable, .mixpanel), so Spring
@@ -240,6 +242,19 @@ class SecurityConfiguration {
         return DelegatingSecurityContextRunnable::new;
     }
 
+    /**
+     * A request Spring Security's firewall refuses before anything reads it (an encoded slash or a
+     * control character in its path, a header name or value outside what HTTP allows): a JSON 400
+     * instead of a 500, and a log line that quotes nothing of it.
+     */
+    @Bean
+    RequestRejectedHandler requestRejected() {
+        return (request, response, rejected) -> {
+            log.info(Problems.REFUSED_CHARACTERS_LOG);
+            Problems.writeRefusedCharacters(response);
+        };
+    }
+
     @Bean
     PasswordEncoder passwordEncoder() {
         return PASSWORDS;
@@ -267,15 +282,19 @@ class SecurityConfiguration {
             return;
         }
         String setting = "bridge.security." + name;
+        String variable = "BRIDGE_SECURITY_" + name.toUpperCase();
         if (user.username() == null || user.username().isBlank()) {
-            throw new IllegalStateException(setting + ".username is not set (BRIDGE_SECURITY_" + name.toUpperCase() + "_USERNAME)");
+            throw new StartupRefusedException(setting + ".password is set but " + setting + ".username is not.",
+                    "Set " + setting + ".username (" + variable + "_USERNAME), or remove the password to have no " + name + ".");
         }
         if (!ENCODED.matcher(user.password()).matches()) {
-            throw new IllegalStateException(setting + ".password must name its encoding: {bcrypt}<hash> "
-                    + "(htpasswd -bnBC 10 \"\" '<password>' | tr -d ':\\n'), or {noop}<password> for local use only");
+            throw new StartupRefusedException(setting + ".password does not name its encoding (the password itself is not shown).",
+                    "Give " + variable + "_PASSWORD as {bcrypt}<hash> (htpasswd -bnBC 10 \"\" '<password>' | tr -d ':\\n'), "
+                            + "or as {noop}<password> for local use only.");
         }
         if (users.stream().anyMatch(u -> u.getUsername().equals(user.username()))) {
-            throw new IllegalStateException("bridge.security.admin and bridge.security.viewer must be different users");
+            throw new StartupRefusedException("bridge.security.admin and bridge.security.viewer are the same user.",
+                    "Give BRIDGE_SECURITY_VIEWER_USERNAME a name other than the admin's.");
         }
         users.add(User.withUsername(user.username()).password(user.password()).roles(role).build());
     }

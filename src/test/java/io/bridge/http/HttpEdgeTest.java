@@ -159,7 +159,34 @@ class HttpEdgeTest extends BridgeHttpTest {
                     .endsWith("{\"status\":400,\"error\":\"bad_request\",\"message\":\"the request is not valid HTTP/1.1 (its request "
                             + "line or a header line is malformed, or the headers are too large): nothing of it was read\"}");
         }
+        String encodedSlash = raw("GET /api/exports/..%2f..%2fetc%2fpasswd HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + VIEWER
+                + "\r\nConnection: close\r\n\r\n");
+        assertThat(encodedSlash).startsWith("HTTP/1.1 400 ").contains("\r\nContent-Type: application/json\r\n").doesNotContain("passwd");
         assertThat(count("billable_events") + count("rejected_webhooks")).isZero();
+    }
+
+    @Test
+    void aRequestTheFirewallRefusesIs400InJsonAndItsCharactersReachNoLogLine(CapturedOutput output) {
+        String forged = "a\u00852026-12-04T10:00:00.000Z  INFO --- [main] FORGED-LINE : admin signed in";
+        List<String> requests = List.of(
+                "POST /webhooks/iterable HTTP/1.1\r\nAuthorization: OAuth2 test-webhook-token\r\nX-Foo: " + forged + "\r\n"
+                        + "Content-Type: application/json\r\nContent-Length: " + EVENT.length() + "\r\n",
+                "GET /api/mtu HTTP/1.1\r\nAuthorization: " + VIEWER + "\r\nUser-Agent: " + forged + "\r\n");
+        for (String request : requests) {
+            String answer = raw(request + "Host: 127.0.0.1\r\nConnection: close\r\n\r\n" + (request.startsWith("POST") ? EVENT : ""));
+
+            assertThat(answer).as(request.substring(0, 20)).startsWith("HTTP/1.1 400 ").contains("Content-Type: application/json")
+                    .doesNotContain("FORGED").endsWith("\"message\":\"the request's path or one of its headers holds "
+                            + "characters the bridge does not take (an encoded slash, backslash or dot segment, a control character): "
+                            + "send it without them\"}");
+        }
+        assertThat(count("billable_events") + count("exempt_events")).isZero();
+        assertThat(output.getAll()).doesNotContain("FORGED-LINE");
+
+        // what a log line does with such characters, whoever writes them: spaces, one line
+        org.slf4j.LoggerFactory.getLogger("io.bridge.test").warn("x\u0085y\u2028z\u001b[31mw\r\nv", new IllegalStateException("p\u0085q\nr"));
+        assertThat(output.getAll().lines().filter(line -> line.contains("x y z [31mw  v"))).singleElement().asString()
+                .contains("java.lang.IllegalStateException: p q r").doesNotContain("\u0085", "\u2028", "\u001b");
     }
 
     @Test

@@ -11,6 +11,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.test.context.TestPropertySource;
 
 /**
@@ -19,6 +22,7 @@ import org.springframework.test.context.TestPropertySource;
  * maximum-size deliveries can run the heap out; and no delivery carries more events than
  * bridge.webhooks.iterable.max-events-per-delivery.
  */
+@ExtendWith(OutputCaptureExtension.class)
 @TestPropertySource(properties = {"bridge.webhooks.iterable.max-bytes-in-flight=1500000",
         "bridge.webhooks.iterable.max-events-per-delivery=50"})
 class WebhookMemoryBudgetTest extends BridgeHttpTest {
@@ -27,7 +31,7 @@ class WebhookMemoryBudgetTest extends BridgeHttpTest {
             "Content-Type", "application/json", "Authorization", "OAuth2 test-webhook-token");
 
     @Test
-    void pastTheBudgetADeliveryIsToldToComeBackAndNothingIsRead() throws IOException {
+    void pastTheBudgetADeliveryIsToldToComeBackAndNothingIsRead(CapturedOutput output) throws IOException {
         String big = bigEvent("big@x.com", 1_000_000);
         try (Socket held = new Socket("127.0.0.1", port)) {
             // a delivery of 1,000,000 bytes whose body is still arriving holds its share of the budget
@@ -46,6 +50,8 @@ class WebhookMemoryBudgetTest extends BridgeHttpTest {
             assertThat(json(second).get("error").asText()).isEqualTo("busy");
             assertThat(second.headers().firstValue("Retry-After")).hasValue("1");
             assertThat(small.statusCode()).as("a small delivery still fits").isEqualTo(200);
+            assertThat(output.getAll()).as("a WARN line says so (at most one each 10 s, with the count)")
+                    .containsPattern("WARN .* 1 webhook deliveries refused with 503 busy since the last such line");
         }
         HttpResponse<String> retried = post("/webhooks/iterable", big, AUTHORIZED);
         assertThat(retried.statusCode()).as("the budget is back once the held delivery is gone").isEqualTo(200);

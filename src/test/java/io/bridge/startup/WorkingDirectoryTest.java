@@ -12,7 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The bridge reads ./application.yaml and ./routes/*.camel.yaml from its working directory. Started from
- * anywhere else, it stops at once and says so (not "bridge.security.admin.username is not set"),
+ * anywhere else, it stops at once and says so (not "bridge.security.admin.password is set but bridge.security.admin.username is not"),
  * without a stack trace and without leaving a database behind. The bundle runs as its own JVM.
  */
 class WorkingDirectoryTest {
@@ -34,7 +34,7 @@ class WorkingDirectoryTest {
                     .contains(elsewhere.resolve("routes").toString())
                     .contains("Run the bridge from the directory that holds application.yaml and routes/")
                     .contains("SPRING_CONFIG_ADDITIONAL_LOCATION").contains("CAMEL_MAIN_ROUTESINCLUDEPATTERN")
-                    .doesNotContain("bridge.security.admin.username is not set")
+                    .doesNotContain("bridge.security.admin.username is not")
                     .doesNotContain("\tat ").doesNotContain("Caused by");
             assertThat(Files.exists(elsewhere.resolve("data"))).as("no database made in the wrong place").isFalse();
         }
