@@ -14,6 +14,9 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Enumeration;
@@ -24,6 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.camel.CamelContext;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.http.MediaType;
 import org.springframework.security.web.firewall.RequestRejectedException;
 import org.springframework.web.filter.OncePerRequestFilter;
 
@@ -146,11 +150,24 @@ class HttpEdgeFilter extends OncePerRequestFilter {
             return;
         }
         if (!webhook) {
+            // a body declared as something else is refused before it is read (one without a type is read as JSON)
+            if (request.getContentType() != null && !isJson(request.getContentType())) {
+                Problems.write(response, 415, "unsupported_media_type", "send the body as JSON with Content-Type: application/json "
+                        + "(UTF-8, the only charset taken)");
+                return;
+            }
             byte[] body = read(request, maxApiBody);
             if (body.length > maxApiBody) {
                 response.setHeader("Connection", "close");
                 Problems.write(response, 413, "payload_too_large", "the request body is larger than " + maxApiBody
                         + " bytes (bridge.api.max-body-bytes)");
+                return;
+            }
+            try {
+                StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body));
+            } catch (CharacterCodingException notUtf8) {
+                Problems.write(response, 400, "bad_request", "the body is not valid UTF-8: send the JSON encoded in UTF-8");
                 return;
             }
             chain.doFilter(new ReadBody(request, body, false), response);
@@ -203,6 +220,17 @@ class HttpEdgeFilter extends OncePerRequestFilter {
         byte[] body = new byte[(int) declared];
         int read = request.getInputStream().readNBytes(body, 0, body.length);
         return read == body.length ? body : Arrays.copyOf(body, read);
+    }
+
+    /** application/json, with no charset or UTF-8's. */
+    private static boolean isJson(String contentType) {
+        try {
+            MediaType type = MediaType.parseMediaType(contentType);
+            return type.getType().equals("application") && type.getSubtype().equals("json")
+                    && (type.getCharset() == null || type.getCharset().equals(StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException unreadable) { // InvalidMediaTypeException, an unknown or malformed charset
+            return false;
+        }
     }
 
     private static boolean hasBody(HttpServletRequest request) {

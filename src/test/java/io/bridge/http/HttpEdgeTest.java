@@ -116,6 +116,27 @@ class HttpEdgeTest extends BridgeHttpTest {
     }
 
     @Test
+    void anApiBodyIsJsonInUtf8OrRefusedBeforeAnyEndpointActsOnIt() {
+        String connect = "{\"dataCenter\":\"US\",\"apiKey\":\"k-123\"}";
+        for (String type : List.of("application/x-www-form-urlencoded", "text/plain", "application/json; charset=iso-8859-1",
+                "application/*", "no/such; charset=\"x")) {
+            HttpResponse<String> response = request("PUT", "/api/integration", connect, Map.of("Content-Type", type));
+
+            assertThat(response.statusCode()).as(type).isEqualTo(415);
+            assertThat(json(response).get("message").asText()).isEqualTo("send the body as JSON with Content-Type: application/json "
+                    + "(UTF-8, the only charset taken)");
+        }
+        HttpResponse<String> latin1 = send(HttpRequest.newBuilder(uri("/api/exports")).header("Authorization", ADMIN)
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(
+                        "{\"cohortId\":1,\"sync\":\"one-time\",\"x\":\"\u00e9\"}".getBytes(StandardCharsets.ISO_8859_1))).build());
+        assertThat(latin1.statusCode()).isEqualTo(400);
+        assertThat(json(latin1).get("message").asText()).isEqualTo("the body is not valid UTF-8: send the JSON encoded in UTF-8");
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM audit_log", Integer.class)).as("no endpoint acted").isZero();
+        assertThat(request("PUT", "/api/integration", "{\"dataCenter\":\"XX\"}", Map.of("Content-Type", "Application/JSON; Charset=UTF-8"))
+                .statusCode()).as("JSON in UTF-8, however spelled, reaches the endpoint (which refuses the data centre)").isEqualTo(400);
+    }
+
+    @Test
     void aWebhookBodyOfExactlyItsLimitIsReadWholeAndOneByteMoreIs413() {
         int limit = webhooks.maxPayloadBytes();
         String atLimit = "{" + "a".repeat(limit - 1);
