@@ -59,6 +59,8 @@ class SecurityConfiguration {
 
     private static final Logger log = LoggerFactory.getLogger(SecurityConfiguration.class);
     private static final Pattern ENCODED = Pattern.compile("^\\{[A-Za-z0-9_.-]+\\}.+");
+    /** The methods Spring Security's firewall lets through (StrictHttpFirewall's default). */
+    private static final java.util.Set<String> FIREWALL_METHODS = java.util.Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
     private static final PasswordEncoder PASSWORDS = PasswordEncoderFactories.createDelegatingPasswordEncoder();
 
     /**
@@ -128,6 +130,7 @@ class SecurityConfiguration {
                         // webjars are served where the pages need them (Swagger UI: /api/docs/), not whole
                         .requestMatchers("/webjars/**").denyAll()
                         .requestMatchers(HttpMethod.GET, "/", "/api/**").hasAnyRole("ADMIN", "VIEWER")
+                        .requestMatchers(HttpMethod.HEAD, "/", "/api/**").hasAnyRole("ADMIN", "VIEWER") // a GET without its body
                         .anyRequest().hasRole("ADMIN"))
                 .httpBasic(httpBasic -> httpBasic.realmName("bridge").authenticationEntryPoint(basic))
                 .formLogin(form -> form.loginPage("/login").successHandler(signedIn(users)).failureHandler(signInRefused()))
@@ -250,6 +253,11 @@ class SecurityConfiguration {
     @Bean
     RequestRejectedHandler requestRejected() {
         return (request, response, rejected) -> {
+            if (!FIREWALL_METHODS.contains(request.getMethod())) { // TRACE, CONNECT, a made-up one
+                Problems.write(response, 405, "method_not_allowed", "the bridge takes GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS "
+                        + "only, each endpoint some of them (see the README)");
+                return;
+            }
             log.info(Problems.REFUSED_CHARACTERS_LOG);
             Problems.writeRefusedCharacters(response);
         };

@@ -37,6 +37,7 @@ class AccessControlTest extends BridgeHttpTest {
                 Arguments.of("DELETE", "/api/integration", 401, 401, 403, 200),
                 Arguments.of("GET", "/api/cohorts", 401, 401, 409, 409), // Mixpanel not configured
                 Arguments.of("GET", "/api/exports", 401, 401, 200, 200),
+                Arguments.of("HEAD", "/api/exports", 401, 401, 200, 200), // a GET without its body
                 Arguments.of("POST", "/api/exports", 401, 401, 403, 409), // export off
                 Arguments.of("GET", "/api/exports/7", 401, 401, 404, 404),
                 Arguments.of("DELETE", "/api/exports/7", 401, 401, 403, 404),
@@ -64,7 +65,7 @@ class AccessControlTest extends BridgeHttpTest {
     @ParameterizedTest(name = "{0} {1}: {2} {3} {4} {5}")
     @MethodSource("endpoints")
     void eachCallerGetsExactlyItsStatus(String method, String path, int anonymous, int wrongPassword, int viewer, int admin) {
-        String body = method.equals("GET") || method.equals("DELETE") ? null : "{}";
+        String body = method.equals("GET") || method.equals("HEAD") || method.equals("DELETE") ? null : "{}";
         Map<String, String> json = Map.of("Content-Type", "application/json");
 
         assertThat(call(method, path, body, null, json).statusCode()).as("no credentials").isEqualTo(anonymous);

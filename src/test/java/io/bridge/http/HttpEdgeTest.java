@@ -204,6 +204,13 @@ class HttpEdgeTest extends BridgeHttpTest {
         assertThat(count("billable_events") + count("exempt_events")).isZero();
         assertThat(output.getAll()).doesNotContain("FORGED-LINE");
 
+        for (String method : List.of("TRACE", "FOO", "get")) {
+            String answer = raw(method + " /api/integration HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + ADMIN
+                    + "\r\nConnection: close\r\n\r\n");
+            assertThat(answer).as(method).startsWith("HTTP/1.1 405 ").contains("Content-Type: application/json")
+                    .contains("\"error\":\"method_not_allowed\"");
+        }
+
         // what a log line does with such characters, whoever writes them: spaces, one line
         org.slf4j.LoggerFactory.getLogger("io.bridge.test").warn("x\u0085y\u2028z\u001b[31mw\r\nv", new IllegalStateException("p\u0085q\nr"));
         assertThat(output.getAll().lines().filter(line -> line.contains("x y z [31mw  v"))).singleElement().asString()
