@@ -104,15 +104,24 @@ public final class StrictJson {
                 : "line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ": ";
     }
 
-    /** The parser's reason, without its notes on where the input came from. */
-    private static String reason(JsonProcessingException e) {
+    /**
+     * The parser's reason, without its notes on where the input came from and on its own settings
+     * (which limit of {@code StreamReadConstraints}, which {@code JsonReadFeature} would allow it):
+     * a sender cannot change those, and they name the bridge's internals.
+     */
+    public static String reason(JsonProcessingException e) {
         String message = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
         for (String note : new String[] {" (start marker at", "[Source:", "\n"}) {
             int at = message.indexOf(note);
             message = at < 0 ? message : message.substring(0, at);
         }
+        message = READER_SETTING.matcher(message).replaceAll("");
         return safe(message.strip());
     }
+
+    /** Jackson's notes naming its settings: {@code , from `StreamReadConstraints.getMaxNestingDepth()`}, {@code : enable `JsonReadFeature.X` to allow}. */
+    private static final java.util.regex.Pattern READER_SETTING = java.util.regex.Pattern.compile(
+            ",? from `[^`]*`|[;:,]? *\\(?enable `[^`]*` to allow\\)?|\\s*\\(use `[^`]*`[^)]*\\)");
 
     /** The top-level field a mapping error is about, or null. */
     private static String field(List<JsonMappingException.Reference> path) {

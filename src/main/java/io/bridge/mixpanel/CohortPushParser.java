@@ -1,5 +1,6 @@
 package io.bridge.mixpanel;
 
+import io.bridge.InvisibleCharacters;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -104,6 +105,12 @@ public class CohortPushParser {
         String name = text(parameters, "mixpanel_cohort_name", action, MAX_NAME);
         if (name == null || name.isBlank()) {
             throw new CohortPushRefused(400, action, "parameters.mixpanel_cohort_name must be a non-empty string (the list is named after it)");
+        }
+        int invisible = InvisibleCharacters.indexIn(name);
+        if (invisible >= 0) { // it names an Iterable list, where such a character would hide or reorder the name
+            throw new CohortPushRefused(400, action, "parameters.mixpanel_cohort_name must not contain control characters, invisible "
+                    + "format characters (zero-width, bidirectional) or line separators: it holds " + InvisibleCharacters.describe(name,
+                            invisible) + "; rename the cohort in Mixpanel");
         }
         String session = text(parameters, "mixpanel_session_id", action, MAX_SESSION);
         if (session == null || session.isBlank()) {

@@ -1,5 +1,7 @@
 package io.bridge.webhooks;
 
+import io.bridge.InvisibleCharacters;
+import io.bridge.StrictJson;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
@@ -151,10 +153,9 @@ public class IterableWebhookParser {
             }
             return root;
         } catch (StreamConstraintsException e) {
-            throw new RejectedWebhookException(400, "body exceeds a limit of the JSON reader: " + e.getOriginalMessage(), text);
+            throw new RejectedWebhookException(400, "body exceeds a limit of the JSON reader: " + StrictJson.reason(e), text);
         } catch (JsonProcessingException e) {
-            throw new RejectedWebhookException(400, "body is not valid JSON" + at(e.getLocation()) + ": "
-                    + e.getOriginalMessage(), text);
+            throw new RejectedWebhookException(400, "body is not valid JSON" + at(e.getLocation()) + ": " + StrictJson.reason(e), text);
         } catch (IOException e) {
             throw new IllegalStateException("reading a String cannot fail with I/O", e);
         }
@@ -273,15 +274,16 @@ public class IterableWebhookParser {
                     + (integers ? " must be a string or an integer" : " must be a string"), text);
         }
         String s = value.asText();
-        if (s.length() > max) {
-            throw new RejectedWebhookException(400, where + ": " + field + " is longer than " + max + " characters", text);
+        if (s.length() > max) { // as the column counts: UTF-16 units
+            throw new RejectedWebhookException(400, where + ": " + field + " is longer than " + max + " characters"
+                    + (s.codePointCount(0, s.length()) <= max ? " (one outside Unicode's first plane, such as most emoji, counts as two)" : ""),
+                    text);
         }
-        int at = SafeText.invisibleCharacter(s);
+        int at = InvisibleCharacters.indexIn(s);
         if (at >= 0) {
-            int c = s.codePointAt(at);
             throw new RejectedWebhookException(400, where + ": " + field + " must not contain control characters, invisible "
                     + "format characters (zero-width, bidirectional) or line separators: it holds "
-                    + String.format("U+%04X", c) + " (" + Character.getName(c) + ") at character " + (s.codePointCount(0, at) + 1), text);
+                    + InvisibleCharacters.describe(s, at), text);
         }
         return s;
     }

@@ -147,6 +147,19 @@ class WebhookPoisonInputTest extends BridgeHttpTest {
     }
 
     @Test
+    void item9_anEventNameOfEmojiIsMeasuredAsTheColumnMeasuresItAndTheMessageSaysSo() {
+        String body = "{\"email\":\"a@x.com\",\"eventName\":\"" + "\ud83d\ude00".repeat(65) + "\"}";
+
+        HttpResponse<String> response = deliver(body);
+
+        assertRejected(response, 400, "eventName is longer than 128 characters (one outside Unicode's first plane, such as most emoji, "
+                + "counts as two)");
+        assertKept(400, body);
+        assertThat(deliver("{\"email\":\"a@x.com\",\"eventName\":\"" + "\ud83d\ude00".repeat(64) + "\"}").statusCode())
+                .as("64 of them fit").isEqualTo(200);
+    }
+
+    @Test
     void item9_dataTheDatabaseRefusesIs400AndKeptNot503() {
         String body = "{\"email\":\"a@x.com\",\"eventName\":\"emailOpen\",\"dataFields\":{\"messageId\":\"m1\"}}";
         database().inject(Fault.DATA_ERROR);
