@@ -48,9 +48,11 @@ public class ExportApi {
         this.audit = audit;
     }
 
-    /** Reads a new export request (exchange property export); 409 while export is off. */
+    /**
+     * Reads a new export request (exchange property export); 409 while export is off, once the body
+     * is known to be right (so that fixing the settings is the last thing left to do).
+     */
     public void read(@Body String body, Exchange exchange) {
-        requireExportOn();
         ExportRequest request = StrictJson.read(body, ExportRequest.class, SHAPE);
         if (request.cohortId() == null) {
             throw new ApiProblem(400, "invalid_request", "cohortId is missing: the body is " + SHAPE);
@@ -62,6 +64,7 @@ public class ExportApi {
             throw new ApiProblem(400, "invalid_request", "sync must be one of \"one-time\", \"dynamic\"; got "
                     + (request.sync() == null ? "nothing" : "\"" + request.sync() + "\""));
         }
+        requireExportOn();
         declaredInConfiguration(request.cohortId());
         exchange.setProperty("export", request); // the Mixpanel call in between resets the headers
     }

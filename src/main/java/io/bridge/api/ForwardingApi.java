@@ -39,14 +39,14 @@ public class ForwardingApi {
 
     /** Queues the stored events whose time is in [from, to) for forwarding again: safe, Mixpanel deduplicates by $insert_id. */
     public ReplayQueued replay(@Body String body, Exchange exchange) {
-        if (!forwarder.isOn()) {
-            throw new ApiProblem(409, "forwarding_off", "forwarding is off: GET /api/forwarding says why");
-        }
         ReplayRequest request = StrictJson.read(body, ReplayRequest.class, SHAPE);
         Instant from = instant("from", request.from());
         Instant to = instant("to", request.to());
         if (!from.isBefore(to)) {
             throw new ApiProblem(400, "invalid_request", "from must be before to: the range is [from, to) of the events' times");
+        }
+        if (!forwarder.isOn()) { // once the body is right: the settings are then the last thing to fix
+            throw new ApiProblem(409, "forwarding_off", "forwarding is off: GET /api/forwarding says why");
         }
         int queued = forwarder.replay(from, to);
         audit.record("forwarding.replay", "events from " + from + " to " + to, queued + " events queued again");

@@ -26,6 +26,9 @@ class ExportsOffTest extends BridgeHttpTest {
 
         assertThat(response.statusCode()).isEqualTo(409);
         assertThat(json(response).get("message").asText()).contains("ITERABLE_API_KEY");
+        HttpResponse<String> wrong = post("/api/exports", "{\"cohortId\":\"1\",\"sync\":\"dynamic\"}", Map.of("Content-Type", "application/json"));
+        assertThat(wrong.statusCode()).as("a wrong body is said first: the settings are then the last thing to fix").isEqualTo(400);
+        assertThat(json(wrong).get("message").asText()).contains("cohortId");
     }
 
     @Test

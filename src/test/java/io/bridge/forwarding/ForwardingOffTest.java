@@ -59,5 +59,9 @@ class ForwardingOffTest extends BridgeHttpTest {
                 Map.of("Content-Type", "application/json"));
         assertThat(replay.statusCode()).isEqualTo(409);
         assertThat(json(replay).path("error").asText()).isEqualTo("forwarding_off");
+        HttpResponse<String> wrong = post("/api/forwarding/replay", "{\"from\":\"yesterday\",\"to\":\"2026-12-01T00:00:00Z\"}",
+                Map.of("Content-Type", "application/json"));
+        assertThat(wrong.statusCode()).as("a wrong body is said first").isEqualTo(400);
+        assertThat(json(wrong).path("message").asText()).contains("from");
     }
 }
