@@ -1,6 +1,7 @@
 package io.bridge.http;
 
 import io.bridge.webhooks.IterableWebhookProperties;
+import java.time.Duration;
 import org.apache.camel.CamelContext;
 import org.apache.catalina.Pipeline;
 import org.apache.catalina.Valve;
@@ -8,6 +9,7 @@ import org.apache.catalina.core.StandardHost;
 import org.apache.catalina.valves.ErrorReportValve;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.security.SecurityProperties;
+import org.springframework.boot.autoconfigure.web.ServerProperties;
 import org.springframework.boot.web.embedded.tomcat.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
@@ -48,8 +50,11 @@ class HttpEdgeConfiguration {
 
     @Bean
     FilterRegistrationBean<HttpEdgeFilter> httpEdgeFilter(ObjectProvider<CamelContext> camel, HttpEdgeProperties api,
-            IterableWebhookProperties webhooks, io.bridge.mixpanel.MixpanelWebhookProperties mixpanel) {
-        FilterRegistrationBean<HttpEdgeFilter> registration = new FilterRegistrationBean<>(new HttpEdgeFilter(camel, api, webhooks, mixpanel));
+            IterableWebhookProperties webhooks, io.bridge.mixpanel.MixpanelWebhookProperties mixpanel, ServerProperties server) {
+        Duration bodyTimeout = server.getTomcat().getConnectionTimeout() == null ? Duration.ofSeconds(20)
+                : server.getTomcat().getConnectionTimeout();
+        FilterRegistrationBean<HttpEdgeFilter> registration = new FilterRegistrationBean<>(
+                new HttpEdgeFilter(camel, api, webhooks, mixpanel, bodyTimeout));
         registration.addUrlPatterns("/webhooks/*", "/api/*");
         registration.setOrder(SecurityProperties.DEFAULT_FILTER_ORDER + 1);
         return registration;

@@ -12,12 +12,14 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Enumeration;
 import java.util.Locale;
@@ -46,7 +48,9 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * <li>a body is read here, at most its limit plus one byte, whatever Content-Length says or
  * whether it is chunked: {@code /api/**} answers 413 past {@code bridge.api.max-body-bytes};
  * a webhook hands the route its first limit+1 bytes, so the route keeps their head and answers
- * 413 itself;</li>
+ * 413 itself; a body still arriving after {@code server.tomcat.connection-timeout} is cut off
+ * with 408 (Tomcat's own timeout waits that long for each piece, so a sender trickling a byte at
+ * a time would otherwise hold its share of the webhooks' budget for as long as it likes);</li>
  * <li>the servlet layers never interpret a body before a route sees its bytes: a type other than
  * JSON is hidden from {@link HttpServletRequest#getContentType()} (Camel's binding would parse a
  * form into headers, Spring's multipart resolver would consume the parts), and
@@ -64,6 +68,8 @@ class HttpEdgeFilter extends OncePerRequestFilter {
     private final ObjectProvider<CamelContext> camel;
     /** Camel, once found: looking it up in the bean factory took 4% of a delivery's CPU (JFR). */
     private volatile CamelContext started;
+    /** How long a body may take to arrive, all of it (server.tomcat.connection-timeout). */
+    private final long bodyTimeoutNanos;
     private final int maxApiBody;
     private final int maxWebhookBody;
     private final int maxMixpanelBody;
@@ -71,8 +77,9 @@ class HttpEdgeFilter extends OncePerRequestFilter {
     private final Semaphore webhookKibInFlight;
 
     HttpEdgeFilter(ObjectProvider<CamelContext> camel, HttpEdgeProperties api, IterableWebhookProperties webhooks,
-            MixpanelWebhookProperties mixpanel) {
+            MixpanelWebhookProperties mixpanel, Duration bodyTimeout) {
         this.camel = camel;
+        this.bodyTimeoutNanos = bodyTimeout.toNanos();
         this.maxApiBody = limit("bridge.api.max-body-bytes", api.maxBodyBytes());
         this.maxWebhookBody = limit("bridge.webhooks.iterable.max-payload-bytes", webhooks.maxPayloadBytes());
         this.maxMixpanelBody = limit("bridge.webhooks.mixpanel.max-payload-bytes", mixpanel.maxPayloadBytes());
@@ -156,7 +163,13 @@ class HttpEdgeFilter extends OncePerRequestFilter {
                         + "(UTF-8, the only charset taken)");
                 return;
             }
-            byte[] body = read(request, maxApiBody);
+            byte[] body;
+            try {
+                body = read(request, maxApiBody);
+            } catch (SlowBody slow) {
+                writeSlowBody(response);
+                return;
+            }
             if (body.length > maxApiBody) {
                 response.setHeader("Connection", "close");
                 Problems.write(response, 413, "payload_too_large", "the request body is larger than " + maxApiBody
@@ -200,7 +213,13 @@ class HttpEdgeFilter extends OncePerRequestFilter {
             return;
         }
         try { // Camel's servlet answers on this thread: the answer is written when the chain returns
-            byte[] body = read(request, limit);
+            byte[] body;
+            try {
+                body = read(request, limit);
+            } catch (SlowBody slow) {
+                writeSlowBody(response);
+                return;
+            }
             chain.doFilter(new ReadBody(request, body, true), response);
         } finally {
             webhookKibInFlight.release(kib);
@@ -212,14 +231,40 @@ class HttpEdgeFilter extends OncePerRequestFilter {
      * within max is read into an array of that size (the container ends the body there); one
      * without (chunked) or above max is read in pieces and copied once.
      */
-    private static byte[] read(HttpServletRequest request, int max) throws IOException {
+    private byte[] read(HttpServletRequest request, int max) throws IOException {
         long declared = request.getContentLengthLong();
-        if (declared <= 0 || declared > max) {
-            return request.getInputStream().readNBytes(max + 1);
+        int wanted = declared <= 0 || declared > max ? max + 1 : (int) declared;
+        byte[] body = new byte[declared <= 0 || declared > max ? Math.min(wanted, 8192) : wanted];
+        InputStream in = request.getInputStream();
+        long deadline = System.nanoTime() + bodyTimeoutNanos;
+        int read = 0;
+        while (read < wanted) {
+            if (read == body.length) {
+                body = Arrays.copyOf(body, (int) Math.min(wanted, 2L * body.length));
+            }
+            int n = in.read(body, read, body.length - read);
+            if (n < 0) {
+                break;
+            }
+            read += n;
+            if (read < wanted && System.nanoTime() - deadline > 0) {
+                throw new SlowBody();
+            }
         }
-        byte[] body = new byte[(int) declared];
-        int read = request.getInputStream().readNBytes(body, 0, body.length);
         return read == body.length ? body : Arrays.copyOf(body, read);
+    }
+
+    /** A body that was still arriving when its time was up. */
+    private static final class SlowBody extends IOException {
+        SlowBody() {
+            super(null, null);
+        }
+    }
+
+    private void writeSlowBody(HttpServletResponse response) throws IOException {
+        response.setHeader("Connection", "close");
+        Problems.write(response, 408, "request_timeout", "the body did not arrive within " + bodyTimeoutNanos / 1_000_000_000L
+                + " s (server.tomcat.connection-timeout): nothing was kept; send the whole body at once");
     }
 
     /** application/json, with no charset or UTF-8's. */

@@ -26,7 +26,7 @@ class PayloadLimitTest {
     }
 
     static HttpEdgeFilter edge(int api, int iterable, int mixpanel) {
-        return new HttpEdgeFilter(null, new HttpEdgeProperties(api), iterable(iterable), mixpanel(mixpanel));
+        return new HttpEdgeFilter(null, new HttpEdgeProperties(api), iterable(iterable), mixpanel(mixpanel), java.time.Duration.ofSeconds(20));
     }
 
     @Test
