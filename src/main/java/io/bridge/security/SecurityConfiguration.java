@@ -139,12 +139,7 @@ class SecurityConfiguration {
                 .logout(logout -> logout.logoutSuccessHandler(signedOut()))
                 .exceptionHandling(errors -> errors
                         .authenticationEntryPoint((request, response, e) -> (consolePage(request) ? signIn : basic).commence(request, response, e))
-                        .accessDeniedHandler((request, response, e) -> Problems.write(response, 403, "forbidden",
-                                e instanceof CsrfException || request.getUserPrincipal() == null
-                                        ? "the request lacks the console's CSRF token: reload the console and try again; a script "
-                                                + "sends its credentials in the Authorization header instead"
-                                        : request.getUserPrincipal().getName() + " may only read (GET); " + request.getMethod() + " "
-                                                + request.getRequestURI() + " needs the ADMIN role")))
+                        .accessDeniedHandler((request, response, e) -> Problems.write(response, 403, "forbidden", refusal(request, e))))
                 // the token in a cookie (and in the page): a visitor of the sign-in page gets no session row
                 .csrf(csrf -> csrf.csrfTokenRepository(csrfCookie()).csrfTokenRequestHandler(new HeaderOrSignInForm())
                         .ignoringRequestMatchers(SecurityConfiguration::needsNoCsrfToken))
@@ -243,6 +238,22 @@ class SecurityConfiguration {
     @Bean
     TaskDecorator securityContextPropagation() {
         return DelegatingSecurityContextRunnable::new;
+    }
+
+    /** Why a signed-in caller (or a request with credentials) was refused, in words that fit its case. */
+    private static String refusal(HttpServletRequest request, Exception e) {
+        if (e instanceof CsrfException || request.getUserPrincipal() == null) {
+            return request.getHeader("Authorization") != null
+                    ? "a browser said this request comes from another site (Sec-Fetch-Site or Origin): with credentials, that needs "
+                            + "the console's CSRF token too; send it from the console, or from a script, which sends neither header"
+                    : "the request lacks the console's CSRF token: reload the console and try again; a script sends its "
+                            + "credentials in the Authorization header instead";
+        }
+        String user = request.getUserPrincipal().getName();
+        if (HttpMethod.GET.matches(request.getMethod()) || HttpMethod.HEAD.matches(request.getMethod())) {
+            return user + " may read /api/** and the console; nothing else is served to it at this path";
+        }
+        return user + " may only read (GET); " + request.getMethod() + " " + request.getRequestURI() + " needs the ADMIN role";
     }
 
     /**

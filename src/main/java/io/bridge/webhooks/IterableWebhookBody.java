@@ -69,7 +69,8 @@ public class IterableWebhookBody {
         byte[] bytes = body == null ? new byte[0] : body.readNBytes(maxPayloadBytes + 1);
         if (bytes.length > maxPayloadBytes) {
             throw new RejectedWebhookException(413, "payload is larger than " + maxPayloadBytes
-                    + " bytes: send one event per request (first " + KEPT_OF_OVERSIZE + " bytes kept)",
+                    + " bytes (bridge.webhooks.iterable.max-payload-bytes): send fewer events per delivery, or smaller ones (first "
+                    + KEPT_OF_OVERSIZE + " bytes kept)",
                     KeptPayload.head(bytes, KEPT_OF_OVERSIZE, "first " + KEPT_OF_OVERSIZE + " bytes kept"));
         }
         String coding = contentEncoding == null ? "" : contentEncoding.trim().toLowerCase(Locale.ROOT);
@@ -133,7 +134,8 @@ public class IterableWebhookBody {
                     inflated.write(buffer, 0, n);
                     if (inflated.size() > maxPayloadBytes) {
                         throw new RejectedWebhookException(413, "gzip body inflates to more than " + maxPayloadBytes
-                                + " bytes: send one event per request (first " + KEPT_OF_OVERSIZE + " inflated bytes kept)",
+                                + " bytes (bridge.webhooks.iterable.max-payload-bytes): send fewer events per delivery, "
+                                + "or smaller ones (first " + KEPT_OF_OVERSIZE + " inflated bytes kept)",
                                 KeptPayload.head(inflated.toByteArray(), KEPT_OF_OVERSIZE,
                                         "first " + KEPT_OF_OVERSIZE + " inflated bytes kept"));
                     }

@@ -189,7 +189,8 @@ class ConsoleSecurityTest extends BridgeHttpTest {
                 java.util.Map.of("Origin", "https://evil.example"))) { // an older browser, or plain HTTP: no Sec-Fetch-Site
             HttpResponse<String> crossSite = request("DELETE", "/api/integration", null, forged);
             assertThat(crossSite.statusCode()).as(forged.toString()).isEqualTo(403);
-            assertThat(json(crossSite).path("message").asText()).contains("CSRF token");
+            assertThat(json(crossSite).path("message").asText()).contains("CSRF token")
+                    .contains("comes from another site (Sec-Fetch-Site or Origin)").doesNotContain("in the Authorization header instead");
         }
         HttpResponse<String> ownPage = request("DELETE", "/api/integration", null, java.util.Map.of("Sec-Fetch-Site", "same-origin"));
         assertThat(ownPage.statusCode()).isEqualTo(200);

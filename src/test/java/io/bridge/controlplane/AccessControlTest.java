@@ -38,7 +38,7 @@ class AccessControlTest extends BridgeHttpTest {
                 Arguments.of("GET", "/api/cohorts", 401, 401, 409, 409), // Mixpanel not configured
                 Arguments.of("GET", "/api/exports", 401, 401, 200, 200),
                 Arguments.of("HEAD", "/api/exports", 401, 401, 200, 200), // a GET without its body
-                Arguments.of("POST", "/api/exports", 401, 401, 403, 409), // export off
+                Arguments.of("POST", "/api/exports", 401, 401, 403, 400), // {} lacks cohortId (said before that export is off)
                 Arguments.of("GET", "/api/exports/7", 401, 401, 404, 404),
                 Arguments.of("DELETE", "/api/exports/7", 401, 401, 403, 404),
                 Arguments.of("POST", "/api/exports/7/run", 401, 401, 403, 409),
@@ -106,6 +106,10 @@ class AccessControlTest extends BridgeHttpTest {
         HttpResponse<String> viewer = call("DELETE", "/api/integration", null, VIEWER, Map.of());
         assertThat(viewer.statusCode()).isEqualTo(403);
         assertThat(json(viewer).get("message").asText()).contains("test-viewer may only read").contains("ADMIN");
+        HttpResponse<String> wrongCase = request("GET", "/API/exports", null, Map.of("Authorization", VIEWER));
+        assertThat(wrongCase.statusCode()).isEqualTo(403);
+        assertThat(json(wrongCase).get("message").asText()).as("a GET is not told it may only GET")
+                .isEqualTo("test-viewer may read /api/** and the console; nothing else is served to it at this path");
         assertThat(count("iterable_connection")).as("nothing changed").isZero();
     }
 
