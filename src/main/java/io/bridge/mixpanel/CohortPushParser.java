@@ -1,6 +1,7 @@
 package io.bridge.mixpanel;
 
 import io.bridge.InvisibleCharacters;
+import io.bridge.StrictJson;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -64,13 +65,18 @@ public class CohortPushParser {
         if (contentType == null || !contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT).equals("application/json")) {
             throw new CohortPushRefused(415, null, "Content-Type must be application/json");
         }
+        if (!utf8(contentType)) {
+            throw new CohortPushRefused(415, null, "the body must be JSON in UTF-8: Content-Type application/json with no charset "
+                    + "or charset=utf-8");
+        }
         JsonNode root;
         try {
             root = JSON.readTree(body);
         } catch (JsonProcessingException e) {
             throw new CohortPushRefused(400, null, "the body is not valid JSON" + (e.getLocation() == null || e.getLocation().getLineNr() < 0
                     ? " (or nests, or holds a number or string, beyond what a cohort-sync call can)"
-                    : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")"));
+                    : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")")
+                    + (StrictJson.reason(e).isEmpty() ? "" : ": " + StrictJson.reason(e)));
         } catch (IOException e) {
             throw new CohortPushRefused(400, null, "the body could not be read as JSON");
         }
@@ -233,6 +239,16 @@ public class CohortPushParser {
         char c = s.charAt(i);
         return Character.isHighSurrogate(c) ? i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))
                 : i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
+    }
+
+    /** Whether a Content-Type names no charset, or UTF-8. */
+    private static boolean utf8(String contentType) {
+        try {
+            java.nio.charset.Charset charset = org.springframework.http.MediaType.parseMediaType(contentType).getCharset();
+            return charset == null || charset.equals(java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException unreadable) {
+            return false;
+        }
     }
 
     /** A value from the request, fit to be quoted in an answer or a log line: printable, bounded. */

@@ -216,8 +216,12 @@ class CohortPushTest extends BridgeHttpTest {
         }
         HttpResponse<String> text = post("/webhooks/mixpanel", good, Map.of("Content-Type", "text/plain", "Authorization", MIXPANEL_AUTH));
         assertThat(text.statusCode()).isEqualTo(415);
+        HttpResponse<String> latin1 = post("/webhooks/mixpanel", good, Map.of("Content-Type", "application/json; charset=iso-8859-1",
+                "Authorization", MIXPANEL_AUTH));
+        assertThat(latin1.statusCode()).isEqualTo(415);
+        assertThat(json(latin1).path("error").path("message").asText()).contains("JSON in UTF-8");
         assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM rejected_webhooks WHERE source = 'mixpanel'", Integer.class))
-                .as("every refused call is kept").isEqualTo(cases.size() + 1);
+                .as("every refused call is kept").isEqualTo(cases.size() + 2);
         assertThat(count("push_pages")).isZero();
 
         exportRuns.save(76, "dynamic", "api");
