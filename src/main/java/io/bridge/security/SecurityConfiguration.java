@@ -89,7 +89,7 @@ class SecurityConfiguration {
                                         + "credentials of bridge.webhooks.mixpanel"));
                         return;
                     }
-                    response.setHeader("WWW-Authenticate", "Basic realm=\"iterable-webhooks\", Bearer realm=\"iterable-webhooks\"");
+                    response.setHeader("WWW-Authenticate", iterable.challenge());
                     Object refusal = request.getAttribute(IterableWebhookAuthenticator.REFUSAL);
                     Problems.write(response, 401, "unauthorized", (refusal == null ? "unauthorized" : refusal)
                             + ": use the Authorization header configured for this bridge (bridge.webhooks.iterable.auth)");

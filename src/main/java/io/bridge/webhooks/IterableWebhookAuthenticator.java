@@ -63,6 +63,13 @@ public class IterableWebhookAuthenticator implements AuthorizationManager<Reques
         };
     }
 
+    /** The WWW-Authenticate of a refusal: the scheme this bridge takes (both when none is configured, which refuses all). */
+    public String challenge() {
+        return mode == AuthMode.BASIC ? "Basic realm=\"iterable-webhooks\""
+                : mode == AuthMode.TOKEN ? "Bearer realm=\"iterable-webhooks\""
+                : "Basic realm=\"iterable-webhooks\", Bearer realm=\"iterable-webhooks\"";
+    }
+
     @Override
     public AuthorizationDecision check(Supplier<Authentication> authentication, RequestAuthorizationContext context) {
         HttpServletRequest request = context.getRequest();

@@ -37,11 +37,16 @@ class WebhookAuthenticationTest {
             assertThat(count("billable_events")).isEqualTo(before + (before == 0 ? 1 : 0));
         }
 
+        /** What a refusal names as the way in: both schemes unless one mode is in force with its credentials. */
+        String challenge() {
+            return "Basic realm=\"iterable-webhooks\", Bearer realm=\"iterable-webhooks\"";
+        }
+
         void refused(String authorization) {
             HttpResponse<String> response = deliver(authorization);
             assertThat(response.statusCode()).isEqualTo(401);
             assertThat(json(response).get("error").asText()).isEqualTo("unauthorized");
-            assertThat(response.headers().firstValue("WWW-Authenticate")).isPresent();
+            assertThat(response.headers().firstValue("WWW-Authenticate")).as("the scheme to use").hasValue(challenge());
             assertThat(count("billable_events")).isZero();
             assertThat(count("rejected_webhooks")).as("unauthenticated payloads are not kept").isZero();
         }
@@ -50,6 +55,11 @@ class WebhookAuthenticationTest {
     @Nested
     @TestPropertySource(properties = {"bridge.webhooks.iterable.auth=token", "bridge.webhooks.iterable.token=Test-Token-Abc"})
     class Token extends Mode {
+        @Override
+        String challenge() {
+            return "Bearer realm=\"iterable-webhooks\"";
+        }
+
         @Test
         void acceptsOAuth2AndBearerWithTheToken() {
             accepted("OAuth2 Test-Token-Abc");
@@ -72,6 +82,11 @@ class WebhookAuthenticationTest {
     @TestPropertySource(properties = {"bridge.webhooks.iterable.auth=basic", "bridge.webhooks.iterable.token=",
             "bridge.webhooks.iterable.username=iterable", "bridge.webhooks.iterable.password=test:password"})
     class Basic extends Mode {
+        @Override
+        String challenge() {
+            return "Basic realm=\"iterable-webhooks\"";
+        }
+
         @Test
         void acceptsTheConfiguredUserAndPassword() {
             accepted(basic("iterable", "test:password"));
