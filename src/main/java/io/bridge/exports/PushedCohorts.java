@@ -106,6 +106,9 @@ public class PushedCohorts {
      * stopped, is refused (403: Mixpanel pauses the sync and mails its admins the message).
      */
     public Map<String, Object> store(@Body CohortPush push) {
+        if (Boolean.FALSE.equals(sameAsKept(push))) { // before the cohort becomes an export: a refused page leaves nothing
+            throw conflict(push);
+        }
         exportedByPush(push);
         Timestamp now = Timestamp.from(Instant.now());
         // a late page of a members session that was settled already (applied, or given up on) changes nothing
@@ -122,27 +125,31 @@ public class PushedCohorts {
                             + "AND action = ? AND page = ?", members, push.sessionId(), push.action(), push.page());
                 }
             });
-        } catch (DuplicateKeyException again) {
-            if (!sameAsKept(push)) {
-                throw new CohortPushRefused(409, push.action(), "page " + push.page() + " of this " + push.action() + " session was "
-                        + "received before with other content (another cohort, page count or members): this one was not stored. "
-                        + "Each sync sends its pages under a mixpanel_session_id of its own");
+        } catch (DuplicateKeyException again) { // kept meanwhile by another delivery of it
+            if (!Boolean.TRUE.equals(sameAsKept(push))) {
+                throw conflict(push);
             }
             log.debug("page {} of {} for cohort {} arrived again: already kept", push.page(), push.action(), push.cohortId());
         }
         return CohortPush.success(push.action());
     }
 
+    private static CohortPushRefused conflict(CohortPush push) {
+        return new CohortPushRefused(409, push.action(), "page " + push.page() + " of this " + push.action() + " session was "
+                + "received before with other content (another cohort, page count or members): this one was not stored. "
+                + "Each sync sends its pages under a mixpanel_session_id of its own");
+    }
+
     /**
      * Whether the page kept under this push's session, action and number is this one (a retry): the
-     * same cohort, page count and members. The members are compared where they were kept (not for a
-     * page that arrived after its session was settled, which kept none).
+     * same cohort, page count and members; null when none is kept. The members are compared where
+     * they were kept (not for a page that arrived after its session was settled, which kept none).
      */
-    private boolean sameAsKept(CohortPush push) {
+    private Boolean sameAsKept(CohortPush push) {
         return jdbc.query("SELECT p.cohort_id, p.total_pages, p.member_count, m.members, p.members FROM push_pages p "
                 + "LEFT JOIN push_page_members m ON m.page_id = p.id WHERE p.session_id = ? AND p.action = ? AND p.page = ?", rs -> {
                     if (!rs.next()) {
-                        return false;
+                        return null;
                     }
                     if (rs.getLong(1) != push.cohortId() || rs.getInt(2) != push.totalPages() || rs.getInt(3) != push.members().size()) {
                         return false;

@@ -51,7 +51,8 @@ class HttpEdgeConfiguration {
     @Bean
     FilterRegistrationBean<HttpEdgeFilter> httpEdgeFilter(ObjectProvider<CamelContext> camel, HttpEdgeProperties api,
             IterableWebhookProperties webhooks, io.bridge.mixpanel.MixpanelWebhookProperties mixpanel, ServerProperties server) {
-        Duration bodyTimeout = server.getTomcat().getConnectionTimeout() == null ? Duration.ofSeconds(20)
+        // unset: Tomcat's own connector default, 60 s
+        Duration bodyTimeout = server.getTomcat().getConnectionTimeout() == null ? Duration.ofSeconds(60)
                 : server.getTomcat().getConnectionTimeout();
         FilterRegistrationBean<HttpEdgeFilter> registration = new FilterRegistrationBean<>(
                 new HttpEdgeFilter(camel, api, webhooks, mixpanel, bodyTimeout));

@@ -20,12 +20,13 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Enumeration;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.camel.CamelContext;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -48,9 +49,10 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * <li>a body is read here, at most its limit plus one byte, whatever Content-Length says or
  * whether it is chunked: {@code /api/**} answers 413 past {@code bridge.api.max-body-bytes};
  * a webhook hands the route its first limit+1 bytes, so the route keeps their head and answers
- * 413 itself; a body still arriving after {@code server.tomcat.connection-timeout} is cut off
- * with 408 (Tomcat's own timeout waits that long for each piece, so a sender trickling a byte at
- * a time would otherwise hold its share of the webhooks' budget for as long as it likes);</li>
+ * 413 itself; a body still arriving {@code server.tomcat.connection-timeout} after it began is cut
+ * off at its next piece with 408 (Tomcat's own timeout waits that long for each piece, so a sender
+ * trickling a byte at a time would otherwise hold its share of the webhooks' budget for as long as
+ * it likes);</li>
  * <li>the servlet layers never interpret a body before a route sees its bytes: a type other than
  * JSON is hidden from {@link HttpServletRequest#getContentType()} (Camel's binding would parse a
  * form into headers, Spring's multipart resolver would consume the parts), and
@@ -79,7 +81,8 @@ class HttpEdgeFilter extends OncePerRequestFilter {
     HttpEdgeFilter(ObjectProvider<CamelContext> camel, HttpEdgeProperties api, IterableWebhookProperties webhooks,
             MixpanelWebhookProperties mixpanel, Duration bodyTimeout) {
         this.camel = camel;
-        this.bodyTimeoutNanos = bodyTimeout.toNanos();
+        // Tomcat takes 0 or less as no timeout at all: then no deadline for a body either
+        this.bodyTimeoutNanos = bodyTimeout.isNegative() || bodyTimeout.isZero() ? Long.MAX_VALUE : bodyTimeout.toNanos();
         this.maxApiBody = limit("bridge.api.max-body-bytes", api.maxBodyBytes());
         this.maxWebhookBody = limit("bridge.webhooks.iterable.max-payload-bytes", webhooks.maxPayloadBytes());
         this.maxMixpanelBody = limit("bridge.webhooks.mixpanel.max-payload-bytes", mixpanel.maxPayloadBytes());
@@ -88,10 +91,8 @@ class HttpEdgeFilter extends OncePerRequestFilter {
                 maxWebhookBody, webhooks.maxBytesInFlight());
     }
 
-    /** 503 busy answers not logged yet, and when the last line about them was written: at most a line per 10 s. */
-    private final AtomicLong busyRefusals = new AtomicLong();
-    private final AtomicLong busyLoggedAt = new AtomicLong(System.nanoTime() - BUSY_LOG_EVERY - 1);
-    private static final long BUSY_LOG_EVERY = TimeUnit.SECONDS.toNanos(10);
+    /** 503 busy answers, logged at most once each 10 s. */
+    private final CountedLog busy = new CountedLog();
 
     /**
      * Whether every header name and value passes Spring Security's firewall, which checks them only
@@ -107,7 +108,6 @@ class HttpEdgeFilter extends OncePerRequestFilter {
             }
             return true;
         } catch (RequestRejectedException refused) {
-            LoggerFactory.getLogger(HttpEdgeFilter.class).info(Problems.REFUSED_CHARACTERS_LOG);
             return false;
         }
     }
@@ -158,7 +158,7 @@ class HttpEdgeFilter extends OncePerRequestFilter {
         }
         if (!webhook) {
             // a body declared as something else is refused before it is read (one without a type is read as JSON)
-            if (request.getContentType() != null && !isJson(request.getContentType())) {
+            if (request.getContentType() != null && !isJsonInUtf8(request.getContentType())) {
                 Problems.write(response, 415, "unsupported_media_type", "send the body as JSON with Content-Type: application/json "
                         + "(UTF-8, the only charset taken)");
                 return;
@@ -199,13 +199,10 @@ class HttpEdgeFilter extends OncePerRequestFilter {
             admitted = false;
         }
         if (!admitted) {
-            long refused = busyRefusals.incrementAndGet();
-            long now = System.nanoTime();
-            long last = busyLoggedAt.get();
-            if (now - last > BUSY_LOG_EVERY && busyLoggedAt.compareAndSet(last, now)) {
-                busyRefusals.addAndGet(-refused);
-                LoggerFactory.getLogger(HttpEdgeFilter.class).warn("{} webhook deliveries refused with 503 busy since the last such "
-                        + "line: the deliveries being handled hold bridge.webhooks.iterable.max-bytes-in-flight", refused);
+            long refused = busy.count();
+            if (refused > 0) {
+                LoggerFactory.getLogger(HttpEdgeFilter.class).warn("webhook deliveries refused with 503 busy since the last such line: "
+                        + "{}; the deliveries being handled held bridge.webhooks.iterable.max-bytes-in-flight", refused);
             }
             response.setHeader("Retry-After", "1");
             Problems.write(response, 503, "busy", "the bridge is handling as many deliveries as its memory allows "
@@ -233,25 +230,52 @@ class HttpEdgeFilter extends OncePerRequestFilter {
      */
     private byte[] read(HttpServletRequest request, int max) throws IOException {
         long declared = request.getContentLengthLong();
-        int wanted = declared <= 0 || declared > max ? max + 1 : (int) declared;
-        byte[] body = new byte[declared <= 0 || declared > max ? Math.min(wanted, 8192) : wanted];
         InputStream in = request.getInputStream();
-        long deadline = System.nanoTime() + bodyTimeoutNanos;
-        int read = 0;
-        while (read < wanted) {
-            if (read == body.length) {
-                body = Arrays.copyOf(body, (int) Math.min(wanted, 2L * body.length));
+        long started = System.nanoTime();
+        if (declared > 0 && declared <= max) { // the container ends the body there: one array of its size
+            byte[] body = new byte[(int) declared];
+            int read = fill(in, body, started);
+            return read == body.length ? body : Arrays.copyOf(body, read);
+        }
+        // chunked, or declared past max: pieces of 64 KiB, up to max + 1 bytes, copied once
+        List<byte[]> pieces = new ArrayList<>();
+        int total = 0;
+        while (total <= max) {
+            byte[] piece = new byte[Math.min(64 * 1024, max + 1 - total)];
+            int read = fill(in, piece, started);
+            pieces.add(piece);
+            total += read;
+            if (read < piece.length) {
+                break;
             }
-            int n = in.read(body, read, body.length - read);
+        }
+        byte[] body = new byte[total];
+        int at = 0;
+        for (byte[] piece : pieces) {
+            int n = Math.min(piece.length, total - at);
+            System.arraycopy(piece, 0, body, at, n);
+            at += n;
+        }
+        return body;
+    }
+
+    /**
+     * Reads into {@code into} until it is full or the body ends, and says how much; {@link SlowBody}
+     * when more is to come after the body's time is up.
+     */
+    private int fill(InputStream in, byte[] into, long started) throws IOException {
+        int read = 0;
+        while (read < into.length) {
+            int n = in.read(into, read, into.length - read);
             if (n < 0) {
                 break;
             }
             read += n;
-            if (read < wanted && System.nanoTime() - deadline > 0) {
+            if (read < into.length && System.nanoTime() - started > bodyTimeoutNanos) {
                 throw new SlowBody();
             }
         }
-        return read == body.length ? body : Arrays.copyOf(body, read);
+        return read;
     }
 
     /** A body that was still arriving when its time was up. */
@@ -263,12 +287,13 @@ class HttpEdgeFilter extends OncePerRequestFilter {
 
     private void writeSlowBody(HttpServletResponse response) throws IOException {
         response.setHeader("Connection", "close");
-        Problems.write(response, 408, "request_timeout", "the body did not arrive within " + bodyTimeoutNanos / 1_000_000_000L
-                + " s (server.tomcat.connection-timeout): nothing was kept; send the whole body at once");
+        long millis = bodyTimeoutNanos / 1_000_000L;
+        Problems.write(response, 408, "request_timeout", "the body did not arrive within " + (millis % 1000 == 0 ? millis / 1000 + " s"
+                : millis + " ms") + " (server.tomcat.connection-timeout): nothing was kept; send the whole body at once");
     }
 
     /** application/json, with no charset or UTF-8's. */
-    private static boolean isJson(String contentType) {
+    private static boolean isJsonInUtf8(String contentType) {
         try {
             MediaType type = MediaType.parseMediaType(contentType);
             return type.getType().equals("application") && type.getSubtype().equals("json")

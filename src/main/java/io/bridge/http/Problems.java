@@ -5,6 +5,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.slf4j.LoggerFactory;
 
 /**
  * The JSON error every refusal at the HTTP edge answers with, the same shape as the routes' own:
@@ -28,12 +29,18 @@ public final class Problems {
         JSON.writeValue(response.getOutputStream(), body);
     }
 
-    /** The log line of a request refused for characters in its path or headers: it quotes nothing of them. */
-    public static final String REFUSED_CHARACTERS_LOG =
-            "request refused (400): its path or a header holds characters the bridge does not take";
+    private static final CountedLog REFUSED_CHARACTERS = new CountedLog();
 
-    /** The answer to a request refused for characters in its path or headers (Spring Security's firewall). */
+    /**
+     * The answer to a request refused for characters in its path or headers (Spring Security's
+     * firewall), and a log line that quotes nothing of them (at most one each 10 s, with the count).
+     */
     public static void writeRefusedCharacters(HttpServletResponse response) throws IOException {
+        long refused = REFUSED_CHARACTERS.count();
+        if (refused > 0) {
+            LoggerFactory.getLogger(Problems.class).info("requests refused (400) since the last such line: {}; their path or a header "
+                    + "held characters the bridge does not take", refused);
+        }
         write(response, 400, "bad_request", "the request's path or one of its headers holds characters the bridge does not take "
                 + "(an encoded slash, backslash or dot segment, a control character): send it without them");
     }

@@ -1,6 +1,5 @@
 package io.bridge.mixpanel;
 
-import io.bridge.InvisibleCharacters;
 import io.bridge.StrictJson;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -73,10 +72,11 @@ public class CohortPushParser {
         try {
             root = JSON.readTree(body);
         } catch (JsonProcessingException e) {
+            String reason = StrictJson.reason(e);
             throw new CohortPushRefused(400, null, "the body is not valid JSON" + (e.getLocation() == null || e.getLocation().getLineNr() < 0
                     ? " (or nests, or holds a number or string, beyond what a cohort-sync call can)"
                     : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")")
-                    + (StrictJson.reason(e).isEmpty() ? "" : ": " + StrictJson.reason(e)));
+                    + (reason.isEmpty() ? "" : ": " + reason));
         } catch (IOException e) {
             throw new CohortPushRefused(400, null, "the body could not be read as JSON");
         }
@@ -111,12 +111,6 @@ public class CohortPushParser {
         String name = text(parameters, "mixpanel_cohort_name", action, MAX_NAME);
         if (name == null || name.isBlank()) {
             throw new CohortPushRefused(400, action, "parameters.mixpanel_cohort_name must be a non-empty string (the list is named after it)");
-        }
-        int invisible = InvisibleCharacters.indexIn(name);
-        if (invisible >= 0) { // it names an Iterable list, where such a character would hide or reorder the name
-            throw new CohortPushRefused(400, action, "parameters.mixpanel_cohort_name must not contain control characters, invisible "
-                    + "format characters (zero-width, bidirectional) or line separators: it holds " + InvisibleCharacters.describe(name,
-                            invisible) + "; rename the cohort in Mixpanel");
         }
         String session = text(parameters, "mixpanel_session_id", action, MAX_SESSION);
         if (session == null || session.isBlank()) {

@@ -6,7 +6,10 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.LoggerContextListener;
 import ch.qos.logback.classic.turbo.TurboFilter;
 import ch.qos.logback.core.spi.FilterReply;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.camel.util.SensitiveUtils;
@@ -45,7 +48,8 @@ import org.springframework.core.Ordered;
  * The messages of a throwable logged with the event (its causes' and suppressed ones' too) are masked
  * the same way: Tomcat quotes a request's malformed header line, the Authorization header among
  * them, in the exception it logs. Such a throwable is written as a {@link Masked} that names the
- * original's type in its message and keeps its stack trace.
+ * original's type in its message and keeps its stack trace; a chain deeper than it looks through
+ * (16 causes) is cut there.
  * Events below their logger's level (and level checks that answer no) cost one level comparison;
  * written ones, one formatting and four regular-expression searches per message.
  */
@@ -81,7 +85,7 @@ public final class CredentialLogFilter extends TurboFilter {
         // the throwable passed as such (logger.warn(text, e)), else the one the formatting took from the arguments' last
         Throwable thrown = t != null ? t : message.getThrowable();
         String masked = mask(message.getMessage());
-        Throwable maskedThrowable = mask(thrown, 0);
+        Throwable maskedThrowable = mask(thrown);
         if (masked == null && maskedThrowable == null) {
             return FilterReply.NEUTRAL;
         }
@@ -142,41 +146,56 @@ public final class CredentialLogFilter extends TurboFilter {
         return changed ? text : null;
     }
 
+    /** Causes and suppressed throwables looked through, at most: a deeper chain is cut rather than written unread. */
+    private static final int MAX_DEPTH = 16;
+
     /**
      * The throwable again, as {@link Masked}s, when a message in it (its own, a cause's, a suppressed
-     * one's) holds a credential; null when none does. {@code depth} stops a cycle of causes.
+     * one's) holds a credential or the chain is too deep to look through; null otherwise.
      */
-    static Throwable mask(Throwable thrown, int depth) {
-        if (thrown == null || depth > 16 || !holdsCredential(thrown, depth)) {
+    static Throwable mask(Throwable thrown) {
+        if (thrown == null || !holdsCredential(thrown, 0, identitySet())) {
             return null;
         }
-        String message = thrown.getMessage();
-        String masked = mask(message);
-        Throwable cause = thrown.getCause() == thrown ? null : thrown.getCause();
-        Throwable maskedCause = mask(cause, depth + 1);
-        Masked copy = new Masked(thrown.getClass().getName() + (message == null ? "" : ": " + (masked == null ? message : masked)),
-                maskedCause == null ? cause : maskedCause);
-        copy.setStackTrace(thrown.getStackTrace());
-        for (Throwable suppressed : thrown.getSuppressed()) {
-            Throwable maskedSuppressed = mask(suppressed, depth + 1);
-            copy.addSuppressed(maskedSuppressed == null ? suppressed : maskedSuppressed);
-        }
-        return copy;
+        return copy(thrown, 0, identitySet());
     }
 
-    private static boolean holdsCredential(Throwable thrown, int depth) {
-        if (thrown == null || depth > 16) {
+    private static boolean holdsCredential(Throwable thrown, int depth, Set<Throwable> seen) {
+        if (thrown == null || !seen.add(thrown)) {
             return false;
         }
-        if (mask(thrown.getMessage()) != null || (thrown.getCause() != thrown && holdsCredential(thrown.getCause(), depth + 1))) {
+        if (depth > MAX_DEPTH || mask(thrown.getMessage()) != null || holdsCredential(thrown.getCause(), depth + 1, seen)) {
             return true;
         }
         for (Throwable suppressed : thrown.getSuppressed()) {
-            if (holdsCredential(suppressed, depth + 1)) {
+            if (holdsCredential(suppressed, depth + 1, seen)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** The chain as Masked copies: messages masked, stack traces kept, each throwable once, nothing below MAX_DEPTH. */
+    private static Throwable copy(Throwable thrown, int depth, Set<Throwable> seen) {
+        if (thrown == null || depth > MAX_DEPTH || !seen.add(thrown)) {
+            return null;
+        }
+        String message = thrown.getMessage();
+        String masked = mask(message);
+        Masked copy = new Masked(thrown.getClass().getName() + (message == null ? "" : ": " + (masked == null ? message : masked)),
+                copy(thrown.getCause(), depth + 1, seen));
+        copy.setStackTrace(thrown.getStackTrace());
+        for (Throwable suppressed : thrown.getSuppressed()) {
+            Throwable suppressedCopy = copy(suppressed, depth + 1, seen);
+            if (suppressedCopy != null) {
+                copy.addSuppressed(suppressedCopy);
+            }
+        }
+        return copy;
+    }
+
+    private static Set<Throwable> identitySet() {
+        return Collections.newSetFromMap(new IdentityHashMap<>());
     }
 
     /** A logged throwable whose message held a credential: the original's type and masked message, its stack trace. */

@@ -60,7 +60,7 @@ class SecurityConfiguration {
     private static final Logger log = LoggerFactory.getLogger(SecurityConfiguration.class);
     private static final Pattern ENCODED = Pattern.compile("^\\{[A-Za-z0-9_.-]+\\}.+");
     /** The methods Spring Security's firewall lets through (StrictHttpFirewall's default). */
-    private static final java.util.Set<String> FIREWALL_METHODS = java.util.Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
+    private static final List<String> FIREWALL_METHODS = List.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
     private static final PasswordEncoder PASSWORDS = PasswordEncoderFactories.createDelegatingPasswordEncoder();
 
     /**
@@ -265,11 +265,14 @@ class SecurityConfiguration {
     RequestRejectedHandler requestRejected() {
         return (request, response, rejected) -> {
             if (!FIREWALL_METHODS.contains(request.getMethod())) { // TRACE, CONNECT, a made-up one
-                Problems.write(response, 405, "method_not_allowed", "the bridge takes GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS "
-                        + "only, each endpoint some of them (see the README)");
+                // the path asked for, also when Tomcat refused the method itself (TRACE) and this is its error dispatch
+                Object asked = request.getAttribute(jakarta.servlet.RequestDispatcher.ERROR_REQUEST_URI);
+                boolean webhook = (asked instanceof String path ? path : request.getRequestURI()).startsWith("/webhooks/");
+                response.setHeader("Allow", webhook ? "POST" : String.join(", ", FIREWALL_METHODS));
+                Problems.write(response, 405, "method_not_allowed", webhook ? "a webhook takes POST only (see the Allow header)"
+                        : "the bridge takes the methods the Allow header names, each endpoint some of them (see the README)");
                 return;
             }
-            log.info(Problems.REFUSED_CHARACTERS_LOG);
             Problems.writeRefusedCharacters(response);
         };
     }

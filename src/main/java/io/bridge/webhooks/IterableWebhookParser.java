@@ -1,6 +1,5 @@
 package io.bridge.webhooks;
 
-import io.bridge.InvisibleCharacters;
 import io.bridge.StrictJson;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
@@ -279,11 +278,12 @@ public class IterableWebhookParser {
                     + (s.codePointCount(0, s.length()) <= max ? " (one outside Unicode's first plane, such as most emoji, counts as two)" : ""),
                     text);
         }
-        int at = InvisibleCharacters.indexIn(s);
+        int at = SafeText.invisibleCharacter(s);
         if (at >= 0) {
+            int c = s.codePointAt(at);
             throw new RejectedWebhookException(400, where + ": " + field + " must not contain control characters, invisible "
                     + "format characters (zero-width, bidirectional) or line separators: it holds "
-                    + InvisibleCharacters.describe(s, at), text);
+                    + String.format("U+%04X", c) + " (" + Character.getName(c) + ") at character " + (s.codePointCount(0, at) + 1), text);
         }
         return s;
     }

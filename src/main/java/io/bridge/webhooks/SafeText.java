@@ -83,6 +83,25 @@ public final class SafeText {
         return -1;
     }
 
+    /**
+     * The index of the first character in {@code s} that has no place in a name or an id, or -1:
+     * Unicode categories Cc (control: C0, DEL, C1), Cf (format: bidirectional controls such as
+     * U+202E, zero-width characters such as U+200B, the byte order mark), Zl and Zp (U+2028, U+2029).
+     * Such characters hide or reorder text, so two values that look alike would differ.
+     */
+    static int invisibleCharacter(String s) {
+        for (int i = 0; i < s.length(); i += Character.charCount(s.codePointAt(i))) {
+            switch (Character.getType(s.codePointAt(i))) {
+                case Character.CONTROL, Character.FORMAT, Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR -> {
+                    return i;
+                }
+                default -> {
+                }
+            }
+        }
+        return -1;
+    }
+
     /** Whether {@code s} holds nothing but white space of any kind (no-break spaces too). */
     static boolean blank(String s) {
         return s.codePoints().allMatch(SafeText::space);

@@ -82,6 +82,16 @@ class CredentialLogFilterTest {
         assertThat(logged.getCause().getMessage()).isEqualTo("java.lang.IllegalStateException: sent Api-Key: ****");
         assertThat(logged.getSuppressed()[0].getMessage()).isEqualTo("java.lang.IllegalStateException: Authorization: Basic ****");
         IThrowableProxy untouched = log.list.get(1).getThrowableProxy();
+        Throwable deep = new IllegalStateException("Authorization: Bearer " + KEY);
+        for (int i = 0; i < 30; i++) {
+            deep = new IllegalStateException("level " + i, deep);
+        }
+        context.getLogger("io.bridge").warn("deep", deep);
+        StringBuilder chain = new StringBuilder();
+        for (IThrowableProxy p = log.list.get(2).getThrowableProxy(); p != null; p = p.getCause()) {
+            chain.append(p.getMessage()).append('\n');
+        }
+        assertThat(chain).as("a chain too deep to look through is cut, not written unread").doesNotContain(KEY).contains("level 29");
         assertThat(untouched.getClassName()).as("a throwable without a credential is logged as it is")
                 .isEqualTo(IllegalStateException.class.getName());
         assertThat(untouched.getCause().getMessage()).isEqualTo("inner");
