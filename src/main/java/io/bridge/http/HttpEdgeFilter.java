@@ -163,11 +163,8 @@ class HttpEdgeFilter extends OncePerRequestFilter {
                         + "(UTF-8, the only charset taken)");
                 return;
             }
-            byte[] body;
-            try {
-                body = read(request, maxApiBody);
-            } catch (SlowBody slow) {
-                writeSlowBody(response);
+            byte[] body = readOr408(request, response, maxApiBody);
+            if (body == null) {
                 return;
             }
             if (body.length > maxApiBody) {
@@ -210,14 +207,10 @@ class HttpEdgeFilter extends OncePerRequestFilter {
             return;
         }
         try { // Camel's servlet answers on this thread: the answer is written when the chain returns
-            byte[] body;
-            try {
-                body = read(request, limit);
-            } catch (SlowBody slow) {
-                writeSlowBody(response);
-                return;
+            byte[] body = readOr408(request, response, limit);
+            if (body != null) {
+                chain.doFilter(new ReadBody(request, body, true), response);
             }
-            chain.doFilter(new ReadBody(request, body, true), response);
         } finally {
             webhookKibInFlight.release(kib);
         }
@@ -285,11 +278,17 @@ class HttpEdgeFilter extends OncePerRequestFilter {
         }
     }
 
-    private void writeSlowBody(HttpServletResponse response) throws IOException {
-        response.setHeader("Connection", "close");
-        long millis = bodyTimeoutNanos / 1_000_000L;
-        Problems.write(response, 408, "request_timeout", "the body did not arrive within " + (millis % 1000 == 0 ? millis / 1000 + " s"
-                : millis + " ms") + " (server.tomcat.connection-timeout): nothing was kept; send the whole body at once");
+    /** The body ({@link #read}), or null once a body that took too long has been answered 408. */
+    private byte[] readOr408(HttpServletRequest request, HttpServletResponse response, int max) throws IOException {
+        try {
+            return read(request, max);
+        } catch (SlowBody slow) {
+            response.setHeader("Connection", "close");
+            long millis = bodyTimeoutNanos / 1_000_000L;
+            Problems.write(response, 408, "request_timeout", "the body did not arrive within " + (millis % 1000 == 0 ? millis / 1000
+                    + " s" : millis + " ms") + " (server.tomcat.connection-timeout): nothing was kept; send the whole body at once");
+            return null;
+        }
     }
 
     /** application/json, with no charset or UTF-8's. */
