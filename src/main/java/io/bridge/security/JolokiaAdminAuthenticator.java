@@ -1,6 +1,8 @@
 package io.bridge.security;
 
 import com.sun.net.httpserver.BasicAuthenticator;
+import com.sun.net.httpserver.HttpExchange;
+import java.util.regex.Pattern;
 import org.springframework.security.authentication.AuthenticationManager;
 import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
 import org.springframework.security.core.Authentication;
@@ -24,6 +26,21 @@ public class JolokiaAdminAuthenticator extends BasicAuthenticator {
     static void use(AuthenticationManager manager) {
         users = manager;
     }
+
+    /**
+     * No JSONP ({@code ?callback=}): its answer is a script another site's page may load, and read,
+     * with the Basic credentials a browser remembers for this port. Jolokia has no switch for it.
+     */
+    @Override
+    public Result authenticate(HttpExchange exchange) {
+        String query = exchange.getRequestURI().getRawQuery();
+        if (query != null && JSONP.matcher(query).find()) {
+            return new Failure(403);
+        }
+        return super.authenticate(exchange);
+    }
+
+    private static final Pattern JSONP = Pattern.compile("(^|&)callback=");
 
     @Override
     public boolean checkCredentials(String username, String password) {

@@ -120,6 +120,13 @@ class JolokiaReadOnlyTest extends BridgeHttpTest {
         HttpResponse<String> fromAPage = send(HttpRequest.newBuilder(jolokiaUri("/version")).header("Authorization", ADMIN)
                 .header("Origin", "http://evil.example").GET().build());
         assertThat(fromAPage.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+        // nor JSONP, a script another site's page could load with the credentials a browser remembers
+        for (String jsonp : List.of("/version?callback=steal", "/read/java.lang:type=Memory?ignoreErrors=true&callback=steal")) {
+            HttpResponse<String> script = jolokiaGet(jsonp);
+            assertThat(script.statusCode()).as(jsonp).isEqualTo(403);
+            assertThat(script.body()).doesNotContain("steal(");
+        }
+        assertThat(jolokiaGet("/version?mycallback=x").statusCode()).as("only the parameter itself").isEqualTo(200);
         // and no answer to multicast discovery, which would tell anyone on the network the agent's URL
         assertThat(json(jolokiaGet("/version")).path("value").path("config").path("discoveryEnabled").asText()).isEqualTo("false");
     }
