@@ -17,7 +17,9 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.springframework.http.MediaType;
 
 /**
  * Reads the JSON body of a control-plane request strictly, or refuses it with a 400
@@ -122,6 +124,17 @@ public final class StrictJson {
     /** Jackson's notes naming its settings: {@code , from `StreamReadConstraints.getMaxNestingDepth()`}, {@code : enable `JsonReadFeature.X` to allow}. */
     private static final java.util.regex.Pattern READER_SETTING = java.util.regex.Pattern.compile(
             ",? from `[^`]*`|[;:,]? *\\(?enable `[^`]*` to allow\\)?|\\s*\\(use `[^`]*`[^)]*\\)");
+
+    /** Whether a Content-Type is application/json with no charset or UTF-8's: the only JSON the bridge reads. */
+    public static boolean isJsonInUtf8(String contentType) {
+        try {
+            MediaType type = MediaType.parseMediaType(contentType);
+            return type.getType().equals("application") && type.getSubtype().equals("json")
+                    && (type.getCharset() == null || type.getCharset().equals(StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException unreadable) { // InvalidMediaTypeException, an unknown or malformed charset
+            return false;
+        }
+    }
 
     /** The top-level field a mapping error is about, or null. */
     private static String field(List<JsonMappingException.Reference> path) {

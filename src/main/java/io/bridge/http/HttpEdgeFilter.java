@@ -1,5 +1,6 @@
 package io.bridge.http;
 
+import io.bridge.StrictJson;
 import io.bridge.mixpanel.MixpanelWebhookProperties;
 import io.bridge.webhooks.IterableWebhookProperties;
 import jakarta.servlet.FilterChain;
@@ -30,7 +31,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.camel.CamelContext;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.http.MediaType;
 import org.springframework.security.web.firewall.RequestRejectedException;
 import org.springframework.web.filter.OncePerRequestFilter;
 
@@ -158,7 +158,7 @@ class HttpEdgeFilter extends OncePerRequestFilter {
         }
         if (!webhook) {
             // a body declared as something else is refused before it is read (one without a type is read as JSON)
-            if (request.getContentType() != null && !isJsonInUtf8(request.getContentType())) {
+            if (request.getContentType() != null && !StrictJson.isJsonInUtf8(request.getContentType())) {
                 Problems.write(response, 415, "unsupported_media_type", "send the body as JSON with Content-Type: application/json "
                         + "(UTF-8, the only charset taken)");
                 return;
@@ -288,17 +288,6 @@ class HttpEdgeFilter extends OncePerRequestFilter {
             Problems.write(response, 408, "request_timeout", "the body did not arrive within " + (millis % 1000 == 0 ? millis / 1000
                     + " s" : millis + " ms") + " (server.tomcat.connection-timeout): nothing was kept; send the whole body at once");
             return null;
-        }
-    }
-
-    /** application/json, with no charset or UTF-8's. */
-    private static boolean isJsonInUtf8(String contentType) {
-        try {
-            MediaType type = MediaType.parseMediaType(contentType);
-            return type.getType().equals("application") && type.getSubtype().equals("json")
-                    && (type.getCharset() == null || type.getCharset().equals(StandardCharsets.UTF_8));
-        } catch (IllegalArgumentException unreadable) { // InvalidMediaTypeException, an unknown or malformed charset
-            return false;
         }
     }
 

@@ -64,7 +64,7 @@ public class CohortPushParser {
         if (contentType == null || !contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT).equals("application/json")) {
             throw new CohortPushRefused(415, null, "Content-Type must be application/json");
         }
-        if (!utf8(contentType)) {
+        if (!StrictJson.isJsonInUtf8(contentType)) {
             throw new CohortPushRefused(415, null, "the body must be JSON in UTF-8: Content-Type application/json with no charset "
                     + "or charset=utf-8");
         }
@@ -233,16 +233,6 @@ public class CohortPushParser {
         char c = s.charAt(i);
         return Character.isHighSurrogate(c) ? i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))
                 : i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
-    }
-
-    /** Whether a Content-Type names no charset, or UTF-8. */
-    private static boolean utf8(String contentType) {
-        try {
-            java.nio.charset.Charset charset = org.springframework.http.MediaType.parseMediaType(contentType).getCharset();
-            return charset == null || charset.equals(java.nio.charset.StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException unreadable) {
-            return false;
-        }
     }
 
     /** A value from the request, fit to be quoted in an answer or a log line: printable, bounded. */
